@@ -1,0 +1,5 @@
+package jit
+
+allow if {
+	input.request.role ==
+}

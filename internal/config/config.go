@@ -1,0 +1,232 @@
+// Package config loads and validates jit-policy.yaml: where the policy lives,
+// where audit records, leases and revocation lists go, which OIDC issuers are
+// trusted, and how each issuer's roles reach their backend. The policy says
+// who may; this file says how.
+//
+// The file is decoded strictly (see internal/strictyaml): unknown keys,
+// duplicate keys and wrong types are errors, and ${NAME} in a string value
+// reads the environment (unset: an error). Validation runs once, in Parse;
+// a *Config returned without error is complete and consistent.
+//
+// Defaults: policy "./policies", audit "stderr", leases
+// "file://.jit/leases.db", krl "file://.jit/revoked.krl", crl
+// "file://.jit/revoked.crl".
+//
+// Paths: Parse resolves every relative path against the directory of the
+// config file (Config.Dir) once, after validation, so every path in a
+// returned Config can be used as is: the policy folder, and the path in each
+// file:// URI (audit, leases, krl, crl, ca_key, ca_cert). "file://rel/path"
+// and "file:///abs/path" are both accepted; FilePath extracts the path.
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jit-policy/jit-policy/internal/strictyaml"
+)
+
+// Version is the only supported value of the version key.
+const Version = "jit-policy/v1"
+
+// Config is a validated jit-policy.yaml. The yaml tags are the file format.
+type Config struct {
+	Version string         `yaml:"version"`
+	Policy  string         `yaml:"policy"` // policy folder; resolved against Dir
+	Audit   string         `yaml:"audit"`  // "stderr" or "file://PATH"
+	OIDC    []OIDCProvider `yaml:"oidc"`
+	Leases  string         `yaml:"leases"` // "file://PATH", "postgres://…" or "postgresql://…"
+	KRL     string         `yaml:"krl"`    // "file://PATH": the SSH key revocation list
+	CRL     string         `yaml:"crl"`    // "file://PATH": the X.509 certificate revocation list
+	Issuers Issuers        `yaml:"issuers"`
+
+	// Dir is the directory of the config file, the base of relative paths.
+	// It is not read from the file.
+	Dir string `yaml:"-"`
+}
+
+// OIDCProvider is a trusted OIDC token issuer and the audience its tokens
+// must carry.
+type OIDCProvider struct {
+	Issuer   string `yaml:"issuer"`   // https://…, or http:// on loopback only
+	Audience string `yaml:"audience"` // required
+}
+
+// Issuers holds the configured credential issuers; nil means not configured.
+type Issuers struct {
+	SSH      *SSHIssuer      `yaml:"ssh"`
+	Postgres *PostgresIssuer `yaml:"postgres"`
+	AWS      *AWSIssuer      `yaml:"aws"`
+	X509     *X509Issuer     `yaml:"x509"`
+}
+
+// SSHIssuer signs SSH user certificates with a CA key.
+type SSHIssuer struct {
+	CAKey  string             `yaml:"ca_key"` // file://, awskms://, gcpkms://, azurekms:// or hashivault://
+	MaxTTL Duration           `yaml:"max_ttl"`
+	Roles  map[string]SSHRole `yaml:"roles"`
+}
+
+// SSHRole is what one SSH role may be issued.
+type SSHRole struct {
+	Principals      []string          `yaml:"principals"` // the allow-list; never empty
+	MaxTTL          Duration          `yaml:"max_ttl"`    // optional; at most the issuer's
+	Extensions      map[string]string `yaml:"extensions"`
+	CriticalOptions map[string]string `yaml:"critical_options"`
+}
+
+// PostgresIssuer creates short-lived PostgreSQL login roles.
+type PostgresIssuer struct {
+	DSN    string                  `yaml:"dsn"`   // admin connection; should come from ${ENV}
+	Owner  string                  `yaml:"owner"` // REASSIGN OWNED target on revoke
+	MaxTTL Duration                `yaml:"max_ttl"`
+	Roles  map[string]PostgresRole `yaml:"roles"`
+}
+
+// PostgresRole is what one PostgreSQL role may be issued.
+type PostgresRole struct {
+	Grants          []string `yaml:"grants"`           // roles granted; never empty
+	Databases       []string `yaml:"databases"`        // databases it may connect to
+	ConnectionLimit int      `yaml:"connection_limit"` // 0 or absent: no limit
+	MaxTTL          Duration `yaml:"max_ttl"`
+}
+
+// AWSIssuer issues AWS STS sessions.
+type AWSIssuer struct {
+	Region      string             `yaml:"region"`
+	STSEndpoint string             `yaml:"sts_endpoint"` // optional, e.g. a local STS for tests
+	MaxTTL      Duration           `yaml:"max_ttl"`      // between 15m and 12h (STS limits)
+	Roles       map[string]AWSRole `yaml:"roles"`
+}
+
+// AWSRole is the IAM role one AWS role assumes.
+type AWSRole struct {
+	RoleARN       string   `yaml:"role_arn"`
+	SessionPolicy string   `yaml:"session_policy"` // optional JSON policy document
+	MaxTTL        Duration `yaml:"max_ttl"`
+}
+
+// X509Issuer signs X.509 client certificates.
+type X509Issuer struct {
+	CACert string              `yaml:"ca_cert"` // file://
+	CAKey  string              `yaml:"ca_key"`  // as SSHIssuer.CAKey
+	MaxTTL Duration            `yaml:"max_ttl"`
+	Roles  map[string]X509Role `yaml:"roles"`
+}
+
+// X509Role is what one X.509 role may be issued.
+type X509Role struct {
+	CommonName    string   `yaml:"common_name"` // may hold a template such as {{subject}}
+	Organizations []string `yaml:"organizations"`
+	MaxTTL        Duration `yaml:"max_ttl"`
+}
+
+// Load reads, validates and resolves the config file at path, expanding
+// ${NAME} from the process environment.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open config: %w; pass the path of jit-policy.yaml", err)
+	}
+	defer f.Close()
+	// One byte over the limit is enough for Parse to report the file as too large.
+	data, err := io.ReadAll(io.LimitReader(f, strictyaml.DefaultMaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse decodes, validates and resolves data, the contents of the config
+// file at path name. name appears in errors and its directory becomes
+// Config.Dir. lookupEnv supplies ${NAME} values; nil means none is set.
+func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
+	}
+	var c Config
+	lines, err := strictyaml.DecodeWith(name, data, &c, strictyaml.Options{Expand: lookupEnv})
+	if err != nil {
+		return nil, err
+	}
+	c.Dir = filepath.Dir(name)
+	c.setDefaults()
+	v := validator{file: name, lines: lines}
+	v.config(&c)
+	if err := v.result(); err != nil {
+		return nil, err
+	}
+	c.resolve()
+	return &c, nil
+}
+
+func (c *Config) setDefaults() {
+	for _, d := range []struct {
+		field *string
+		value string
+	}{
+		{&c.Policy, "./policies"},
+		{&c.Audit, "stderr"},
+		{&c.Leases, "file://.jit/leases.db"},
+		{&c.KRL, "file://.jit/revoked.krl"},
+		{&c.CRL, "file://.jit/revoked.crl"},
+	} {
+		if *d.field == "" {
+			*d.field = d.value
+		}
+	}
+}
+
+// resolve makes relative paths relative to c.Dir. It runs after validation.
+func (c *Config) resolve() {
+	c.Policy = c.path(c.Policy)
+	for _, uri := range []*string{&c.Audit, &c.Leases, &c.KRL, &c.CRL} {
+		*uri = c.fileURI(*uri)
+	}
+	if s := c.Issuers.SSH; s != nil {
+		s.CAKey = c.fileURI(s.CAKey)
+	}
+	if x := c.Issuers.X509; x != nil {
+		x.CACert = c.fileURI(x.CACert)
+		x.CAKey = c.fileURI(x.CAKey)
+	}
+}
+
+func (c *Config) path(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// fileURI resolves the path of a file:// URI; other values are returned as is.
+func (c *Config) fileURI(uri string) string {
+	if p, ok := FilePath(uri); ok {
+		return fileScheme + c.path(p)
+	}
+	return uri
+}
+
+const fileScheme = "file://"
+
+// FilePath returns the path in a "file://PATH" URI and true, or false when
+// uri is not a file:// URI.
+func FilePath(uri string) (string, bool) {
+	return strings.CutPrefix(uri, fileScheme)
+}
+
+// PolicyDir returns the policy folder, resolved against the config's folder.
+func (c *Config) PolicyDir() string { return c.Policy }
+
+// OIDCProvider returns the trusted provider whose issuer is exactly issuer.
+func (c *Config) OIDCProvider(issuer string) (OIDCProvider, bool) {
+	for _, p := range c.OIDC {
+		if p.Issuer == issuer {
+			return p, true
+		}
+	}
+	return OIDCProvider{}, false
+}

@@ -1,0 +1,149 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+var (
+	roleNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	regionRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	roleARNRe  = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
+
+	sshExtensions = []string{"no-touch-required", "permit-X11-forwarding", "permit-agent-forwarding",
+		"permit-port-forwarding", "permit-pty", "permit-user-rc"}
+	sshCriticalOptions = []string{"force-command", "source-address", "verify-required"}
+)
+
+// STS limits on a session's duration.
+const (
+	awsMinTTL = 15 * time.Minute
+	awsMaxTTL = 12 * time.Hour
+)
+
+// roles checks that an issuer defines roles with usable names and returns
+// the names in order, so errors come out in a stable order.
+func roles[R any](v *validator, path string, m map[string]R) []string {
+	if len(m) == 0 {
+		v.fail(path+".roles", "must define at least one role")
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(m))
+	for _, name := range names {
+		if !roleNameRe.MatchString(name) {
+			v.fail(path+".roles."+name, `role name must be at most 64 letters, digits, ".", "_" or "-", starting with a letter or digit`)
+		}
+	}
+	return names
+}
+
+func (v *validator) ssh(path string, s *SSHIssuer) {
+	v.keyURI(path+".ca_key", s.CAKey)
+	v.issuerTTL(path, s.MaxTTL)
+	for _, name := range roles(v, path, s.Roles) {
+		r, rp := s.Roles[name], path+".roles."+name
+		if len(r.Principals) == 0 {
+			v.fail(rp+".principals", `must list at least one principal; an empty list never means "any"`)
+		}
+		for i, p := range r.Principals {
+			if p == "" || strings.ContainsAny(p, ", \t\r\n") {
+				v.fail(fmt.Sprintf("%s.principals[%d]", rp, i), "must be a non-empty name without spaces or commas")
+			}
+		}
+		v.sshNames(rp+".extensions", "extension", r.Extensions, sshExtensions)
+		v.sshNames(rp+".critical_options", "critical option", r.CriticalOptions, sshCriticalOptions)
+		v.roleTTL(rp, r.MaxTTL, s.MaxTTL)
+	}
+}
+
+// sshNames checks certificate extension or critical option names: OpenSSH's
+// own, or a vendor name@domain.
+func (v *validator) sshNames(path, what string, m map[string]string, known []string) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(known, name) && !strings.Contains(name, "@") {
+			v.fail(path+"."+name, "unknown %s; use one of %s, or a vendor name@domain",
+				what, strings.Join(known, ", "))
+		}
+	}
+}
+
+func (v *validator) postgres(path string, p *PostgresIssuer) {
+	if p.DSN == "" {
+		v.fail(path+".dsn", "is required: the admin connection, e.g. ${JIT_PG_DSN} (never written in the file)")
+	}
+	if p.Owner == "" {
+		v.fail(path+".owner", "is required: the NOLOGIN role that takes over what revoked roles owned")
+	}
+	v.issuerTTL(path, p.MaxTTL)
+	for _, name := range roles(v, path, p.Roles) {
+		r, rp := p.Roles[name], path+".roles."+name
+		if len(r.Grants) == 0 {
+			v.fail(rp+".grants", "must list at least one role to grant")
+		}
+		v.list(rp+".grants", r.Grants)
+		v.list(rp+".databases", r.Databases)
+		if r.ConnectionLimit < 0 {
+			v.fail(rp+".connection_limit", "must be 0 (no limit) or more")
+		}
+		v.roleTTL(rp, r.MaxTTL, p.MaxTTL)
+	}
+}
+
+func (v *validator) aws(path string, a *AWSIssuer) {
+	switch {
+	case a.Region == "":
+		v.fail(path+".region", "is required, e.g. us-east-1")
+	case !regionRe.MatchString(a.Region):
+		v.fail(path+".region", "must be an AWS region name such as us-east-1")
+	}
+	if a.STSEndpoint != "" {
+		v.endpoint(path+".sts_endpoint", a.STSEndpoint)
+	}
+	v.issuerTTL(path, a.MaxTTL)
+	v.awsTTL(path, a.MaxTTL)
+	for _, name := range roles(v, path, a.Roles) {
+		r, rp := a.Roles[name], path+".roles."+name
+		switch {
+		case r.RoleARN == "":
+			v.fail(rp+".role_arn", "is required: the IAM role to assume")
+		case !roleARNRe.MatchString(r.RoleARN):
+			v.fail(rp+".role_arn", "must be an IAM role ARN such as arn:aws:iam::123456789012:role/deploy")
+		}
+		if r.SessionPolicy != "" && !jsonObject(r.SessionPolicy) {
+			v.fail(rp+".session_policy", "must be a JSON policy document (an object)")
+		}
+		v.awsTTL(rp, r.MaxTTL)
+		v.roleTTL(rp, r.MaxTTL, a.MaxTTL)
+	}
+}
+
+// awsTTL checks a set max_ttl against the STS limits.
+func (v *validator) awsTTL(path string, d Duration) {
+	if d.Duration != 0 && (d.Duration < awsMinTTL || d.Duration > awsMaxTTL) {
+		v.fail(path+".max_ttl", "must be between %v and %v (AWS STS limits)", awsMinTTL, awsMaxTTL)
+	}
+}
+
+func jsonObject(s string) bool {
+	var obj map[string]json.RawMessage
+	return json.Unmarshal([]byte(s), &obj) == nil && obj != nil
+}
+
+func (v *validator) x509(path string, x *X509Issuer) {
+	v.fileURI(path+".ca_cert", x.CACert, "must be file://PATH of the CA certificate (PEM)")
+	v.keyURI(path+".ca_key", x.CAKey)
+	v.issuerTTL(path, x.MaxTTL)
+	for _, name := range roles(v, path, x.Roles) {
+		r, rp := x.Roles[name], path+".roles."+name
+		if strings.TrimSpace(r.CommonName) == "" {
+			v.fail(rp+".common_name", "is required; it may use {{subject}}")
+		}
+		v.list(rp+".organizations", r.Organizations)
+		v.roleTTL(rp, r.MaxTTL, x.MaxTTL)
+	}
+}

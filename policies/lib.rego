@@ -1,0 +1,195 @@
+# METADATA
+# title: jit-policy library
+# description: |
+#   Small helpers for jit-policy decisions. Import with `import data.jit.lib`.
+#   Every helper is undefined (never true) on missing or malformed arguments, so
+#   deny rules written as `not lib.helper(...)` fail closed.
+package jit.lib
+
+# --- request kind ----------------------------------------------------------
+
+# is_pipeline: the request comes from a CI job with a verified OIDC token.
+is_pipeline if input.kind == "pipeline"
+
+# is_pull_request: the request is a request file in a pull request.
+is_pull_request if input.kind == "pull_request"
+
+# from_fork: a pull request whose head is in a fork. Fails closed: a pull
+# request without an explicit `from_fork: false` counts as from a fork.
+from_fork if {
+	is_pull_request
+	not input.pull_request.from_fork == false
+}
+
+# --- approvals -------------------------------------------------------------
+
+# approvers(approvals, team, requester) is the set of lower-cased logins with a
+# current ("current": true, "state": "APPROVED") review whose "teams" contain
+# team (compared case-insensitively), excluding requester. A login listed twice
+# is one approver. Undefined unless team and requester are strings.
+approvers(approvals, team, requester) := {login |
+	some a in approvals
+	_counts(a, team)
+	login := lower(a.login)
+	login != lower(requester)
+} if {
+	is_string(team)
+	is_string(requester)
+}
+
+_counts(a, team) if {
+	a.current == true
+	a.state == "APPROVED"
+	is_string(a.login)
+	some t in a.teams
+	is_string(t)
+	lower(t) == lower(team)
+}
+
+# approvals_from_team(approvals, team, requester) is the number of approvers.
+approvals_from_team(approvals, team, requester) := count(approvers(approvals, team, requester))
+
+# requester_logins: the lower-cased logins whose approval never counts for this
+# request: the requester and the pull request's author.
+requester_logins contains lower(input.requester.login) if is_string(input.requester.login)
+
+requester_logins contains lower(input.pull_request.author) if is_string(input.pull_request.author)
+
+# approved_by_team(team, n): the pull request has at least n current approvals
+# from members of team, none of them the requester or the author.
+approved_by_team(team, n) if {
+	is_pull_request
+	is_number(n)
+	got := approvers(input.approvals, team, input.requester.login) - requester_logins
+	count(got) >= n
+}
+
+# --- durations and ttl -----------------------------------------------------
+
+# duration_seconds(d): a Go-style duration ("90s", "15m", "2h", "1h30m") in
+# whole seconds, rounded up (so a positive duration never becomes 0). Signs and
+# anything but a plain duration are undefined, never an error.
+duration_seconds(d) := ceil(time.parse_duration_ns(d) / 1000000000) if {
+	is_string(d)
+	regex.match(`^(0|([0-9]{1,9}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h))+)$`, d)
+}
+
+# capped_ttl(requested_seconds, max_seconds): min(requested, max); a request
+# without a ttl (null or 0) gets max. Undefined for a negative or non-numeric
+# ttl and for a max that is not a positive number.
+capped_ttl(requested_seconds, max_seconds) := min([requested_seconds, max_seconds]) if {
+	_positive(max_seconds)
+	_positive(requested_seconds)
+}
+
+capped_ttl(requested_seconds, max_seconds) := max_seconds if {
+	_positive(max_seconds)
+	requested_seconds in {null, 0}
+}
+
+_positive(x) if {
+	is_number(x)
+	x > 0
+}
+
+# granted_ttl(max_seconds): capped_ttl of input.request.ttl_seconds.
+granted_ttl(max_seconds) := capped_ttl(object.get(input, ["request", "ttl_seconds"], null), max_seconds)
+
+# --- token claims ----------------------------------------------------------
+# Match on immutable ids (repository_id, repository_owner_id) and on the
+# pinned workflow (job_workflow_ref), not on `repository` / `repository_owner`:
+# names change. After a rename or a deleted account, someone else can register
+# the old name and their tokens then carry it; ids are never reused, and a fork
+# has its own repository_id.
+
+# repository_is(id): the token's repository_id is id (string or integer).
+repository_is(id) if _same_id(input.token.repository_id, id)
+
+# owner_is(id): the token's repository_owner_id is id (string or integer).
+owner_is(id) if _same_id(input.token.repository_owner_id, id)
+
+_same_id(claim, id) if {
+	s := _id_string(claim)
+	s != ""
+	s == _id_string(id)
+}
+
+_id_string(x) := x if is_string(x)
+
+_id_string(x) := format_int(x, 10) if {
+	is_number(x)
+	x == floor(x)
+}
+
+# matches(pattern, value): value matches the RE2 pattern as a whole
+# (^(?:pattern)$): "org/app" never matches "org/app-evil". Escape dots.
+matches(pattern, value) if {
+	is_string(pattern)
+	is_string(value)
+	regex.match(concat("", ["^(?:", pattern, ")$"]), value)
+}
+
+# workflow_is(pattern): the token's job_workflow_ref matches pattern as a
+# whole, e.g. `org/app/\.github/workflows/deploy\.yml@refs/heads/main`.
+workflow_is(pattern) if matches(pattern, input.token.job_workflow_ref)
+
+# --- time windows ----------------------------------------------------------
+
+# within_window(now, window): the RFC3339 time now falls in window, an object
+# {"days": ["Mon", ...], "start": "09:00", "end": "17:00", "tz": "Europe/Berlin"}.
+# start inclusive, end exclusive ("24:00" allowed); start > end crosses
+# midnight and the part after midnight belongs to the day it started; start ==
+# end is empty. days: "Mon" or "Monday", any case; missing = every day.
+# tz: an IANA zone; missing = UTC (an unknown zone is an evaluation error,
+# which the engine turns into a denial).
+within_window(now, window) if {
+	is_string(now)
+	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`, now)
+	is_object(window)
+	ns := time.parse_rfc3339_ns(now)
+	tz := object.get(window, "tz", "UTC")
+	[h, m, _] := time.clock([ns, tz])
+	_open(
+		(h * 60) + m, time.weekday([ns, tz]),
+		_minutes(window.start), _minutes(window.end),
+		object.get(window, "days", _weekdays),
+	)
+}
+
+# in_window(window): within_window(input.now, window).
+in_window(window) if within_window(input.now, window)
+
+_open(t, day, start, end, days) if {
+	start < end
+	start <= t
+	t < end
+	_day_in(day, days)
+}
+
+_open(t, day, start, end, days) if {
+	start > end
+	t >= start
+	_day_in(day, days)
+}
+
+_open(t, day, start, end, days) if {
+	start > end
+	t < end
+	_day_in(_weekdays[(_day_index[day] + 6) % 7], days)
+}
+
+_weekdays := ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+_day_index := {d: i | some i, d in _weekdays}
+
+_day_in(day, days) if {
+	some d in days
+	is_string(d)
+	lower(d) in {lower(day), lower(substring(day, 0, 3))}
+}
+
+_minutes(hhmm) := time.parse_duration_ns(concat("", [p[0], "h", p[1], "m"])) / 60000000000 if {
+	is_string(hhmm)
+	regex.match(`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`, hhmm)
+	p := split(hhmm, ":")
+}
