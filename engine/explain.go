@@ -53,6 +53,7 @@ func condenseTrace(events []*topdown.Event) []string {
 		}
 	}
 	lines := make([]string, 0, len(order))
+	seen := map[string]bool{}
 	for _, id := range order {
 		v := visits[id]
 		head := fmt.Sprintf("%s: %s", location(v.rule.Location), v.rule.Head.Ref())
@@ -60,9 +61,14 @@ func condenseTrace(events []*topdown.Event) []string {
 		case v.matched:
 			lines = append(lines, head+": matched")
 		case v.failed != nil:
-			lines = append(lines, fmt.Sprintf("%s: not matched: %s: %s", head, location(v.failed.Location), v.failed))
+			lines = append(lines, fmt.Sprintf("%s: not matched: %s: %s", head, location(v.failed.Location), sourceText(v.failed)))
 		default:
 			lines = append(lines, head+": not matched")
+		}
+		if last := lines[len(lines)-1]; seen[last] {
+			lines = lines[:len(lines)-1] // a helper called again with the same outcome
+		} else {
+			seen[last] = true
 		}
 	}
 	return lines
@@ -79,4 +85,13 @@ func location(loc *ast.Location) string {
 		return "?"
 	}
 	return fmt.Sprintf("%s:%d", loc.File, loc.Row)
+}
+
+// sourceText is the expression as the policy author wrote it, not as the
+// compiler rewrote it.
+func sourceText(expr *ast.Expr) string {
+	if expr.Location != nil && len(expr.Location.Text) > 0 {
+		return string(expr.Location.Text)
+	}
+	return expr.String()
 }

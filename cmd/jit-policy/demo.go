@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -94,8 +95,8 @@ func demoDecide(ctx context.Context, p demoParams, eng *engine.Engine, file stri
 	}
 	if d.Allowed {
 		fmt.Fprintf(p.out, "allowed: %s %s/%s (decision %s)\n", in.Kind, in.Request.Issuer, in.Request.Role, d.ID)
-		if d.Grant != nil && d.Grant.MaxTTLSeconds != nil {
-			fmt.Fprintf(p.out, "  grant: max_ttl_seconds=%d principals=%v\n", *d.Grant.MaxTTLSeconds, d.Grant.Principals)
+		if grant, err := json.Marshal(d.Grant); err == nil && d.Grant != nil {
+			fmt.Fprintf(p.out, "  grant: %s\n", grant)
 		}
 	} else {
 		fmt.Fprintf(p.out, "denied: %s %s/%s (decision %s)\n", in.Kind, in.Request.Issuer, in.Request.Role, d.ID)

@@ -53,32 +53,14 @@ where each other rule failed.`,
 }
 
 // runEval prints the decision and returns 0 allowed, 1 denied, 2 error.
+// Every decision, also one that failed before evaluation, is audited.
 func runEval(ctx context.Context, p evalParams) int {
 	log, err := audit.Open(p.audit, p.err)
 	if err != nil {
 		return printDecision(p.out, engine.Denied(engine.NewDecisionID(), err), exitError)
 	}
 	defer log.Close()
-	in, err := readInput(p.input, p.in)
-	if err != nil {
-		return printDecision(p.out, engine.Denied(engine.NewDecisionID(), err), exitError)
-	}
-	eng, err := engine.Load(ctx, p.policy, engine.Options{Timeout: p.timeout, Audit: log})
-	if err != nil {
-		d := engine.Denied(engine.NewDecisionID(), err)
-		_ = log.Record(ctx, engine.AuditRecord{DecisionID: d.ID, Time: time.Now().UTC(), Input: in, Result: d})
-		return printDecision(p.out, d, exitError)
-	}
-	var d engine.Decision
-	if p.explain {
-		var lines []string
-		d, lines, err = eng.Explain(ctx, in)
-		for _, l := range lines {
-			fmt.Fprintln(p.err, l)
-		}
-	} else {
-		d, err = eng.Decide(ctx, in)
-	}
+	d, err := evalDecision(ctx, p, log)
 	switch {
 	case err != nil:
 		return printDecision(p.out, d, exitError)
@@ -86,6 +68,31 @@ func runEval(ctx context.Context, p evalParams) int {
 		return printDecision(p.out, d, exitDenied)
 	}
 	return printDecision(p.out, d, exitOK)
+}
+
+// evalDecision decides p's input; a failure before evaluation is a denial
+// recorded here, one during evaluation is recorded by the engine.
+func evalDecision(ctx context.Context, p evalParams, log *audit.Log) (engine.Decision, error) {
+	in, err := readInput(p.input, p.in)
+	var eng *engine.Engine
+	if err == nil {
+		eng, err = engine.Load(ctx, p.policy, engine.Options{Timeout: p.timeout, Audit: log})
+	}
+	if err != nil {
+		d := engine.Denied(engine.NewDecisionID(), err)
+		if aerr := log.Record(ctx, engine.AuditRecord{DecisionID: d.ID, Time: time.Now().UTC(), Input: in, Result: d}); aerr != nil {
+			fmt.Fprintln(p.err, aerr)
+		}
+		return d, err
+	}
+	if !p.explain {
+		return eng.Decide(ctx, in)
+	}
+	d, lines, err := eng.Explain(ctx, in)
+	for _, l := range lines {
+		fmt.Fprintln(p.err, l)
+	}
+	return d, err
 }
 
 func readInput(name string, stdin io.Reader) (engine.Input, error) {

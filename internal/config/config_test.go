@@ -82,7 +82,10 @@ func TestParseGood(t *testing.T) {
 		{"partial expansion", "version: jit-policy/v1\npolicy: ./p-${SECRET}\n",
 			func(c *Config) string { return c.Policy }, "conf/p-" + secret},
 		{"loopback oidc", "version: jit-policy/v1\noidc:\n- {issuer: 'http://127.0.0.1:8080', audience: a}\n- {issuer: 'http://[::1]/x', audience: a}\n- {issuer: 'http://localhost:9', audience: b}\n",
-			func(c *Config) string { p, ok := c.OIDCProvider("http://localhost:9"); return fmt.Sprint(p.Audience, ok) }, "btrue"},
+			func(c *Config) string {
+				p, ok := c.OIDCProvider("http://localhost:9")
+				return fmt.Sprint(p.Audience, ok)
+			}, "btrue"},
 		{"unknown oidc issuer", "version: jit-policy/v1\n",
 			func(c *Config) string { _, ok := c.OIDCProvider("https://example.com"); return fmt.Sprint(ok) }, "false"},
 		{"kms key kept", "version: jit-policy/v1\nissuers:\n  ssh:\n    ca_key: awskms:///alias/ssh\n    max_ttl: 1h\n    roles: {a: {principals: [a]}}\n",

@@ -96,12 +96,12 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) {
 			w.fail(k.Line, "merge keys (<<) are not supported; write the keys out")
 			continue
 		}
-		id := k.ShortTag() + " " + k.Value
-		if prev, dup := seen[id]; dup {
+		// 1 and "1" differ in YAML but are one key of a map[string]T.
+		if prev, dup := seen[k.Value]; dup {
 			w.fail(k.Line, "key %q is already defined at line %d", k.Value, prev)
 			continue
 		}
-		seen[id] = k.Line
+		seen[k.Value] = k.Line
 		child := k.Value
 		if path != "" {
 			child = path + "." + k.Value

@@ -45,7 +45,11 @@ type Options struct {
 	MaxAliasNodes int
 	// Expand, when set, replaces every ${NAME} inside string scalar values
 	// (never mapping keys) with Expand(NAME); a false second result is an
-	// error. The result is always a string: it is never parsed as YAML.
+	// error. The result is always a string: it is never parsed as YAML, and
+	// fills only string fields. Type errors on a line with an expanded value
+	// leave the value out; UnmarshalYAML methods must not quote values either
+	// (see NodeError). Never set it for files from untrusted authors, such as
+	// request files: it would let them read the environment.
 	Expand func(name string) (string, bool)
 }
 

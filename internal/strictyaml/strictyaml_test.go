@@ -27,7 +27,10 @@ type common struct {
 type stamp struct{ t time.Time }
 
 func (s *stamp) UnmarshalYAML(n *yaml.Node) error {
-	return n.Decode(&s.t)
+	if err := n.Decode(&s.t); err != nil {
+		return NodeError(n, "not a time; write one such as 2026-11-28T06:00:00Z")
+	}
+	return nil
 }
 
 type sample struct {
@@ -75,8 +78,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"hidden field", "Hidden: x\n"},
 		{"duplicate key", "name: a\ncount: 1\nname: b\n"},
 		{"duplicate nested key", "meta:\n  k: a\n  k: b\n"},
+		{"duplicate key differently quoted", "meta: {1: a, '1': b}\n"},
 		{"wrong type", "count: many\ntags: x\n"},
 		{"wrong type in unmarshaler", "when: yesterday\n"},
+		{"wrong types in flow mapping", "roles: {a: {level: x, names: y}}\nany: &w [{when: 1}]\ntags: [*w]\n"},
 		{"merge key", "inner: &i {level: 1}\nroles:\n  a:\n    <<: *i\n"},
 		{"too many aliases", "name: &n a\nany: [" + strings.Repeat("*n, ", 16) + "*n]\n"},
 		{"alias expansion budget", laughs},
