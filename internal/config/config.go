@@ -43,8 +43,10 @@ type Config struct {
 	CRL     string         `yaml:"crl"`    // "file://PATH": the X.509 certificate revocation list
 	Issuers Issuers        `yaml:"issuers"`
 
-	// Dir is the directory of the config file, the base of relative paths.
-	// It is not read from the file.
+	// Dir is the directory of the config file, the base of relative paths:
+	// filepath.Dir of the name given to Parse, so relative when that name is
+	// (paths then resolve relative to the working directory too). It is not
+	// read from the file.
 	Dir string `yaml:"-"`
 }
 

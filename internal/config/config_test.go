@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,8 +129,8 @@ func TestLoad(t *testing.T) {
 	}
 
 	missing := filepath.Join(dir, "nope.yaml")
-	if _, err := Load(missing); err == nil || !strings.Contains(err.Error(), missing) {
-		t.Errorf("Load of a missing file: got %v, want an error naming %s", err, missing)
+	if _, err := Load(missing); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("Load of a missing file: got %v, want fs.ErrNotExist naming %s", err, missing)
 	}
 	big := filepath.Join(dir, "big.yaml")
 	if err := os.WriteFile(big, []byte("version: jit-policy/v1\n#"+strings.Repeat("x", 70000)+"\n"), 0o600); err != nil {
