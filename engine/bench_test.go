@@ -76,3 +76,13 @@ func BenchmarkDecideExample(b *testing.B) {
 func BenchmarkDecideGenerated100(b *testing.B) {
 	benchDecide(b, []string{filepath.Join("testdata", "bench100")}, filepath.Join("testdata", "bench100", "input.json"))
 }
+
+// BenchmarkDecideMinimal measures the engine's own cost per decision: a
+// policy of one rule.
+func BenchmarkDecideMinimal(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "policy.rego"), []byte("package jit\nallow if input.request.role == \"role-99\"\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	benchDecide(b, []string{dir}, filepath.Join("testdata", "bench100", "input.json"))
+}

@@ -29,6 +29,10 @@ deny := x if { x := data.jit.deny } else := set()
 grant := x if { x := data.jit.grant } else := null
 `
 
+// decisionQuery binds the three rules to variables: cheaper than reading
+// the package as one object, which walks the package tree.
+const decisionQuery = "allow = data." + decisionPackage + ".allow; deny = data." + decisionPackage + ".deny; grant = data." + decisionPackage + ".grant"
+
 // AuditSink receives one record per decision. Record is called after the
 // decision is made and before it is returned; if it fails, the decision
 // becomes a denial (nothing is issued that was not recorded). It must be
@@ -92,7 +96,7 @@ func New(ctx context.Context, files *Files, opts Options) (*Engine, error) {
 	pq, err := rego.New(
 		rego.Compiler(compiler),
 		rego.Store(inmem.NewFromObject(files.Data)),
-		rego.Query("data."+decisionPackage),
+		rego.Query(decisionQuery),
 		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
@@ -152,12 +156,9 @@ func (e *Engine) evaluate(ctx context.Context, id string, in Input, evalOpts []r
 		}
 		return Decision{}, fmt.Errorf("policy evaluation failed: %w", err)
 	}
-	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+	if len(rs) != 1 {
 		return Decision{}, errors.New("policy evaluation returned no decision")
 	}
-	rules, ok := rs[0].Expressions[0].Value.(map[string]any)
-	if !ok {
-		return Decision{}, errors.New("policy evaluation returned no decision object")
-	}
-	return decisionFromResult(id, rules["allow"], rules["deny"], rules["grant"])
+	b := rs[0].Bindings
+	return decisionFromResult(id, b["allow"], b["deny"], b["grant"])
 }

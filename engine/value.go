@@ -8,138 +8,114 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// inputValue converts in to the AST value the query reads as input. It
-// builds the value directly rather than through a JSON round trip (the
-// conversion is a third of a decision's cost otherwise); the result is the
-// same document as in's JSON encoding, which TestInputValueMatchesJSON
-// checks.
+// inputValue converts in to the AST value the query reads as input: a
+// plain Go document wrapped as a lazy object, so only the parts a policy
+// reads are converted (converting the whole document up front was a third
+// of a decision's cost). The document equals in's JSON encoding, which
+// TestInputValueMatchesJSON checks.
 func inputValue(in Input) (ast.Value, error) {
-	obj := ast.NewObject(
-		item("version", ast.String(in.Version)),
-		item("kind", ast.String(in.Kind)),
-		item("now", ast.String(in.Now.Format(time.RFC3339Nano))),
-	)
-	req, err := requestValue(in.Request)
+	doc := map[string]any{
+		"version": in.Version,
+		"kind":    string(in.Kind),
+		"now":     in.Now.Format(time.RFC3339Nano),
+	}
+	req, err := requestDoc(in.Request)
 	if err != nil {
 		return nil, err
 	}
-	obj.Insert(ast.StringTerm("request"), ast.NewTerm(req))
+	doc["request"] = req
 	if len(in.Token) > 0 {
-		tok, err := anyValue(map[string]any(in.Token))
-		if err != nil {
-			return nil, fmt.Errorf("converting input.token: %w", err)
+		if err := checkJSONShaped(map[string]any(in.Token)); err != nil {
+			return nil, fmt.Errorf("input.token: %w", err)
 		}
-		obj.Insert(ast.StringTerm("token"), ast.NewTerm(tok))
+		doc["token"] = map[string]any(in.Token)
 	}
 	if pr := in.PullRequest; pr != nil {
-		obj.Insert(ast.StringTerm("pull_request"), ast.NewTerm(ast.NewObject(
-			item("number", ast.Number(json.Number(fmt.Sprint(pr.Number)))),
-			item("author", ast.String(pr.Author)),
-			item("author_association", ast.String(pr.AuthorAssociation)),
-			item("base_ref", ast.String(pr.BaseRef)),
-			item("head_sha", ast.String(pr.HeadSHA)),
-			item("draft", ast.Boolean(pr.Draft)),
-			item("merged", ast.Boolean(pr.Merged)),
-			item("from_fork", ast.Boolean(pr.FromFork)),
-			item("labels", stringsValue(pr.Labels)),
-			item("files", stringsValue(pr.Files)),
-		)))
+		doc["pull_request"] = map[string]any{
+			"number":             json.Number(fmt.Sprint(pr.Number)),
+			"author":             pr.Author,
+			"author_association": pr.AuthorAssociation,
+			"base_ref":           pr.BaseRef,
+			"head_sha":           pr.HeadSHA,
+			"draft":              pr.Draft,
+			"merged":             pr.Merged,
+			"from_fork":          pr.FromFork,
+			"labels":             stringsDoc(pr.Labels),
+			"files":              stringsDoc(pr.Files),
+		}
 	}
 	if len(in.Approvals) > 0 {
-		terms := make([]*ast.Term, len(in.Approvals))
+		approvals := make([]any, len(in.Approvals))
 		for i, a := range in.Approvals {
-			terms[i] = ast.NewTerm(ast.NewObject(
-				item("login", ast.String(a.Login)),
-				item("teams", stringsValue(a.Teams)),
-				item("commit_id", ast.String(a.CommitID)),
-				item("current", ast.Boolean(a.Current)),
-				item("state", ast.String(a.State)),
-				item("submitted_at", ast.String(a.SubmittedAt.Format(time.RFC3339Nano))),
-			))
+			approvals[i] = map[string]any{
+				"login":        a.Login,
+				"teams":        stringsDoc(a.Teams),
+				"commit_id":    a.CommitID,
+				"current":      a.Current,
+				"state":        a.State,
+				"submitted_at": a.SubmittedAt.Format(time.RFC3339Nano),
+			}
 		}
-		obj.Insert(ast.StringTerm("approvals"), ast.ArrayTerm(terms...))
+		doc["approvals"] = approvals
 	}
 	if r := in.Requester; r != nil {
-		obj.Insert(ast.StringTerm("requester"), ast.NewTerm(ast.NewObject(
-			item("login", ast.String(r.Login)),
-			item("teams", stringsValue(r.Teams)),
-		)))
+		doc["requester"] = map[string]any{"login": r.Login, "teams": stringsDoc(r.Teams)}
 	}
-	return obj, nil
+	return ast.LazyObject(doc), nil
 }
 
-func requestValue(r Request) (ast.Value, error) {
-	v, err := anyValue(r.Fields)
-	if err != nil {
-		return nil, fmt.Errorf("converting input.request: %w", err)
+func requestDoc(r Request) (map[string]any, error) {
+	if err := checkJSONShaped(r.Fields); err != nil {
+		return nil, fmt.Errorf("input.request: %w", err)
 	}
-	obj, ok := v.(ast.Object)
-	if !ok {
-		obj = ast.NewObject()
+	doc := make(map[string]any, len(r.Fields)+len(requestCommonKeys))
+	for k, v := range r.Fields {
+		doc[k] = v
 	}
-	obj.Insert(ast.StringTerm("issuer"), ast.StringTerm(r.Issuer))
-	obj.Insert(ast.StringTerm("role"), ast.StringTerm(r.Role))
+	doc["issuer"], doc["role"] = r.Issuer, r.Role
 	if r.TTLSeconds != 0 {
-		obj.Insert(ast.StringTerm("ttl_seconds"), ast.IntNumberTerm(int(r.TTLSeconds)))
+		doc["ttl_seconds"] = json.Number(fmt.Sprint(r.TTLSeconds))
 	}
 	if r.Principals != nil {
-		obj.Insert(ast.StringTerm("principals"), ast.NewTerm(stringsValue(r.Principals)))
+		doc["principals"] = stringsDoc(r.Principals)
 	}
 	if r.Reason != "" {
-		obj.Insert(ast.StringTerm("reason"), ast.StringTerm(r.Reason))
+		doc["reason"] = r.Reason
 	}
-	return obj, nil
+	return doc, nil
 }
 
-func item(key string, v ast.Value) [2]*ast.Term {
-	return ast.Item(ast.StringTerm(key), ast.NewTerm(v))
-}
-
-func stringsValue(ss []string) ast.Value {
+func stringsDoc(ss []string) any {
 	if ss == nil {
-		return ast.Null{}
+		return nil
 	}
-	terms := make([]*ast.Term, len(ss))
+	out := make([]any, len(ss))
 	for i, s := range ss {
-		terms[i] = ast.StringTerm(s)
+		out[i] = s
 	}
-	return ast.NewArray(terms...)
+	return out
 }
 
-// anyValue converts JSON-shaped Go values (what encoding/json decodes into
-// an any); other types go through ast.InterfaceToValue.
-func anyValue(v any) (ast.Value, error) {
+// checkJSONShaped accepts what encoding/json decodes into an any, the only
+// values the lazy conversion is given.
+func checkJSONShaped(v any) error {
 	switch x := v.(type) {
-	case nil:
-		return ast.Null{}, nil
-	case string:
-		return ast.String(x), nil
-	case bool:
-		return ast.Boolean(x), nil
-	case float64:
-		return ast.Number(json.Number(fmt.Sprint(x))), nil
-	case json.Number:
-		return ast.Number(x), nil
+	case nil, string, bool, float64, json.Number:
+		return nil
 	case []any:
-		terms := make([]*ast.Term, len(x))
-		for i, e := range x {
-			ev, err := anyValue(e)
-			if err != nil {
-				return nil, err
+		for _, e := range x {
+			if err := checkJSONShaped(e); err != nil {
+				return err
 			}
-			terms[i] = ast.NewTerm(ev)
 		}
-		return ast.NewArray(terms...), nil
+		return nil
 	case map[string]any:
-		obj := ast.NewObject()
-		for k, e := range x {
-			ev, err := anyValue(e)
-			if err != nil {
-				return nil, err
+		for _, e := range x {
+			if err := checkJSONShaped(e); err != nil {
+				return err
 			}
-			obj.Insert(ast.StringTerm(k), ast.NewTerm(ev))
 		}
-		return obj, nil
+		return nil
 	}
-	return ast.InterfaceToValue(v)
+	return fmt.Errorf("a value of type %T is not JSON", v)
 }
