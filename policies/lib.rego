@@ -17,7 +17,7 @@ is_pull_request if input.kind == "pull_request"
 # from_fork: a pull request whose head is in a fork. Fails closed: a pull
 # request without an explicit `from_fork: false` counts as from a fork.
 from_fork if {
-	is_pull_request
+	input.kind == "pull_request"
 	not input.pull_request.from_fork == false
 }
 
@@ -29,21 +29,19 @@ from_fork if {
 # is one approver. Undefined unless team and requester are strings.
 approvers(approvals, team, requester) := {login |
 	some a in approvals
-	_counts(a, team)
-	login := lower(a.login)
-	login != lower(requester)
-} if {
-	is_string(team)
-	is_string(requester)
-}
-
-_counts(a, team) if {
 	a.current == true
 	a.state == "APPROVED"
 	is_string(a.login)
-	some t in a.teams
-	is_string(t)
-	lower(t) == lower(team)
+	login := lower(a.login)
+	login != r
+	some x in a.teams
+	is_string(x)
+	lower(x) == t
+} if {
+	is_string(team)
+	is_string(requester)
+	t := lower(team)
+	r := lower(requester)
 }
 
 # approvals_from_team(approvals, team, requester) is the number of approvers.
@@ -58,7 +56,7 @@ requester_logins contains lower(input.pull_request.author) if is_string(input.pu
 # approved_by_team(team, n): the pull request has at least n current approvals
 # from members of team, none of them the requester or the author.
 approved_by_team(team, n) if {
-	is_pull_request
+	input.kind == "pull_request"
 	is_number(n)
 	got := approvers(input.approvals, team, input.requester.login) - requester_logins
 	count(got) >= n
@@ -108,15 +106,33 @@ repository_is(id) if _same_id(input.token.repository_id, id)
 # owner_is(id): the token's repository_owner_id is id (string or integer).
 owner_is(id) if _same_id(input.token.repository_owner_id, id)
 
+# Both the same type: the usual case, one comparison.
 _same_id(claim, id) if {
-	s := _id_string(claim)
-	s != ""
-	s == _id_string(id)
+	claim == id
+	_id(id)
 }
 
-_id_string(x) := x if is_string(x)
+# A string and an integer: compare the integer's decimal form.
+_same_id(claim, id) if {
+	is_string(claim)
+	is_number(id)
+	claim == _int_string(id)
+}
 
-_id_string(x) := format_int(x, 10) if {
+_same_id(claim, id) if {
+	is_number(claim)
+	is_string(id)
+	id == _int_string(claim)
+}
+
+_id(x) if {
+	is_string(x)
+	x != ""
+}
+
+_id(x) if _int_string(x)
+
+_int_string(x) := format_int(x, 10) if {
 	is_number(x)
 	x == floor(x)
 }
