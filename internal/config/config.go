@@ -67,9 +67,14 @@ type Issuers struct {
 
 // SSHIssuer signs SSH user certificates with a CA key.
 type SSHIssuer struct {
-	CAKey  string             `yaml:"ca_key"` // file://, awskms://, gcpkms://, azurekms:// or hashivault://
-	MaxTTL Duration           `yaml:"max_ttl"`
-	Roles  map[string]SSHRole `yaml:"roles"`
+	CAKey string `yaml:"ca_key"` // file://, awskms://, gcpkms://, azurekms:// or hashivault://
+	// CAPublicKey is an optional file://PATH of the CA's public key
+	// (authorized_keys format). The KRL names the CA it revokes for; with it
+	// set, revoking and sweeping never need to reach ca_key (a KMS that is
+	// down or hanging). Without it the public key is read from ca_key.
+	CAPublicKey string             `yaml:"ca_public_key"`
+	MaxTTL      Duration           `yaml:"max_ttl"`
+	Roles       map[string]SSHRole `yaml:"roles"`
 }
 
 // SSHRole is what one SSH role may be issued.
@@ -190,6 +195,7 @@ func (c *Config) resolve() {
 	}
 	if s := c.Issuers.SSH; s != nil {
 		s.CAKey = c.fileURI(s.CAKey)
+		s.CAPublicKey = c.fileURI(s.CAPublicKey)
 	}
 	if x := c.Issuers.X509; x != nil {
 		x.CACert = c.fileURI(x.CACert)

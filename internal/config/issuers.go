@@ -44,6 +44,9 @@ func roles[R any](v *validator, path string, m map[string]R) []string {
 
 func (v *validator) ssh(path string, s *SSHIssuer) {
 	v.keyURI(path+".ca_key", s.CAKey)
+	if _, ok := FilePath(s.CAPublicKey); s.CAPublicKey != "" && !ok {
+		v.fail(path+".ca_public_key", "must be file://PATH")
+	}
 	v.issuerTTL(path, s.MaxTTL)
 	for _, name := range roles(v, path, s.Roles) {
 		r, rp := s.Roles[name], path+".roles."+name

@@ -18,16 +18,13 @@ allow if {
 
 # rule: the data entry for this kind of request, issuer and role. Messages
 # read it through field(), so a field missing from data still yields a reason.
-rule := data.access.pipeline[input.request.issuer][input.request.role] if lib.is_pipeline
+rule := data.access.pipeline[input.request.issuer][input.request.role] if input.kind == "pipeline"
 
-rule := data.access.pull_request[input.request.issuer][input.request.role] if lib.is_pull_request
+rule := data.access.pull_request[input.request.issuer][input.request.role] if input.kind == "pull_request"
 
 field(name) := object.get(rule, name, "(unset)")
 
-grant := object.union(
-	object.filter(rule, {"principals", "extensions", "critical_options", "session_policy"}),
-	{"max_ttl_seconds": lib.duration_seconds(rule.max_ttl)},
-)
+grant := object.filter(rule, {"max_ttl_seconds", "principals", "extensions", "critical_options", "session_policy"})
 
 deny contains msg if {
 	not rule
@@ -39,8 +36,8 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	some p in object.get(input, ["request", "principals"], [])
-	not p in object.get(rule, "principals", [])
+	some p in input.request.principals
+	not p in rule.principals
 	msg := sprintf("principal %v is not allowed for this role", [p])
 }
 
@@ -49,7 +46,7 @@ deny contains msg if {
 claim(name) := object.get(input, ["token", name], "(missing)")
 
 deny contains msg if {
-	lib.is_pipeline
+	input.kind == "pipeline"
 	rule
 	not repository_allowed
 	msg := sprintf("repository %v (id %v) may not use this role", [claim("repository"), claim("repository_id")])
@@ -61,19 +58,19 @@ repository_allowed if {
 }
 
 deny contains msg if {
-	lib.is_pipeline
+	input.kind == "pipeline"
 	not input.token.ref == rule.ref
 	msg := sprintf("ref %v is not %v", [claim("ref"), field("ref")])
 }
 
 deny contains msg if {
-	lib.is_pipeline
+	input.kind == "pipeline"
 	not input.token.environment == rule.environment
 	msg := sprintf("environment %v is not %v", [claim("environment"), field("environment")])
 }
 
 deny contains msg if {
-	lib.is_pipeline
+	input.kind == "pipeline"
 	rule
 	not lib.workflow_is(rule.workflow)
 	msg := sprintf("workflow %v is not the pinned deploy workflow", [claim("job_workflow_ref")])
@@ -81,35 +78,33 @@ deny contains msg if {
 
 # --- pull request: a request file, approved by a second person --------------
 
-deny contains "pull request comes from a fork" if {
-	lib.is_pull_request
-	lib.from_fork
-}
+deny contains "pull request comes from a fork" if lib.from_fork
 
 deny contains "pull request is a draft" if {
-	lib.is_pull_request
+	input.kind == "pull_request"
 	not input.pull_request.draft == false
 }
 
 deny contains msg if {
-	lib.is_pull_request
+	input.kind == "pull_request"
 	not requester_in_team
 	msg := sprintf("requester is in none of the teams %v", [field("requester_teams")])
 }
 
 requester_in_team if {
+	teams := {lower(r) | some r in rule.requester_teams}
 	some t in input.requester.teams
-	lower(t) in {lower(r) | some r in rule.requester_teams}
+	lower(t) in teams
 }
 
 deny contains msg if {
-	lib.is_pull_request
+	input.kind == "pull_request"
 	not lib.approved_by_team(rule.approver_team, rule.approvals)
 	msg := sprintf("needs %v current approval(s) from %v, not by the requester", [field("approvals"), field("approver_team")])
 }
 
 deny contains msg if {
-	lib.is_pull_request
+	input.kind == "pull_request"
 	rule.window
 	not lib.in_window(rule.window)
 	msg := sprintf("outside the access window %v", [rule.window])

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jit-policy/jit-policy/action/idtoken"
+	"github.com/jit-policy/jit-policy/internal/exchange"
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/oidc"
+	"github.com/jit-policy/jit-policy/issuers"
+	"github.com/jit-policy/jit-policy/issuers/registry"
+)
+
+// issueParams are the inputs of `jit-policy issue`.
+type issueParams struct {
+	config      string
+	issuer      string
+	role        string
+	ttl         time.Duration
+	principals  []string
+	publicKey   string
+	csr         string
+	generateKey bool
+	tokenFile   string
+	tokenEnv    string
+	audience    string
+	outDir      string
+	format      string
+	dryRun      bool
+	getenv      func(string) string
+	out, err    io.Writer
+}
+
+func newIssueCommand(s streams) *cobra.Command {
+	p := issueParams{getenv: os.Getenv, out: s.out, err: s.err}
+	cmd := &cobra.Command{
+		Use:   "issue --config FILE --issuer KIND --role ROLE",
+		Short: "Exchange this job's OIDC token for a short-lived credential",
+		Long: `Verify the job's OIDC ID token, decide with the policy, record a lease and
+issue the credential. The token comes from --token FILE, --token-env NAME
+(a GitLab id_tokens variable), or the GitHub runner (ACTIONS_ID_TOKEN_REQUEST_URL;
+the job needs permissions: id-token: write). A token is single-use.
+Exit 0 issued, 1 denied (every reason printed), 2 error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return exit(runIssue(cmd.Context(), p)) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.config, "config", configFile, "jit-policy.yaml")
+	f.StringVar(&p.issuer, "issuer", "", "credential kind: ssh")
+	f.StringVar(&p.role, "role", "", "role under issuers.KIND.roles")
+	f.DurationVar(&p.ttl, "ttl", 0, "lifetime (default: the longest allowed)")
+	f.StringArrayVar(&p.principals, "principal", nil, "SSH principal (repeatable; default: all allowed)")
+	f.StringVar(&p.publicKey, "public-key", "", "public key file to certify")
+	f.StringVar(&p.csr, "csr", "", "certificate signing request (x509)")
+	f.BoolVar(&p.generateKey, "generate-key", false, "generate a fresh key pair; the private key is a secret output")
+	f.StringVar(&p.tokenFile, "token", "", "file holding the OIDC ID token")
+	f.StringVar(&p.tokenEnv, "token-env", "", "environment variable holding the OIDC ID token (GitLab id_tokens)")
+	f.StringVar(&p.audience, "audience", "", "audience to request from the GitHub runner (default: the config's)")
+	f.StringVar(&p.outDir, "out", "", "folder for credential files")
+	f.StringVar(&p.format, "format", "text", "text (the lease id) or json")
+	f.BoolVar(&p.dryRun, "dry-run", false, "decide and print; issue and record nothing")
+	_ = cmd.MarkFlagRequired("issuer")
+	_ = cmd.MarkFlagRequired("role")
+	return cmd
+}
+
+func runIssue(ctx context.Context, p issueParams) int {
+	if p.format != "text" && p.format != "json" {
+		fmt.Fprintf(p.err, "--format %q: use text or json\n", p.format)
+		return exitError
+	}
+	rt, err := openRuntime(ctx, p.config)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitError
+	}
+	defer rt.Close()
+	eng, log, err := rt.engine(ctx, p.err)
+	if err != nil {
+		fmt.Fprintf(p.err, "denied: %v\n", err)
+		return exitError
+	}
+	defer log.Close()
+	verifier, err := oidc.NewVerifier(rt.cfg.OIDC, nil)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitError
+	}
+	req, token, err := p.request(ctx, rt)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitError
+	}
+	x := &exchange.Exchange{
+		Verifier: verifier, Decider: eng, Leases: rt.leases, Replay: rt.leases, Issuers: rt.issuers,
+		Limits: registry.Limits(rt.cfg),
+		OnFailure: func(ctx context.Context, id string) error {
+			return rt.revoker().Revoke(ctx, []string{id}, lease.ByManual, time.Now()).Err()
+		},
+	}
+	res, err := x.Issue(ctx, token, req, time.Now())
+	switch {
+	case errors.Is(err, exchange.ErrDenied):
+		for _, r := range res.Decision.Deny {
+			fmt.Fprintf(p.err, "denied: %s\n", r)
+		}
+		return exitDenied
+	case err != nil:
+		fmt.Fprintf(p.err, "denied: %v\n", err)
+		return exitError
+	case p.dryRun:
+		fmt.Fprintf(p.out, "allowed (dry run, decision %s): would issue %s/%s until %s\n", res.Decision.ID, p.issuer, p.role, res.Lease.ExpiresAt.Format(time.RFC3339))
+		return exitOK
+	}
+	outputs, err := p.writeFiles(res.Credential.Outputs)
+	if err != nil {
+		fmt.Fprintf(p.err, "lease %s issued, but writing its files failed: %v\n", res.Lease.ID, err)
+		return exitError
+	}
+	return p.print(res, outputs)
+}
+
+// request reads the request's files and the token.
+func (p issueParams) request(ctx context.Context, rt *runtime) (exchange.Request, string, error) {
+	req := exchange.Request{Issuer: p.issuer, Role: p.role, TTL: p.ttl, Principals: p.principals, GenerateKey: p.generateKey, DryRun: p.dryRun}
+	var err error
+	if p.publicKey != "" {
+		if req.PublicKey, err = readSmall(p.publicKey); err != nil {
+			return req, "", err
+		}
+	}
+	if p.csr != "" {
+		if req.CSR, err = readSmall(p.csr); err != nil {
+			return req, "", err
+		}
+	}
+	if p.publicKey == "" && p.csr == "" && !p.generateKey {
+		return req, "", errors.New("give --public-key FILE, --csr FILE or --generate-key")
+	}
+	token, err := p.token(ctx, rt)
+	return req, token, err
+}
+
+func (p issueParams) token(ctx context.Context, rt *runtime) (string, error) {
+	switch {
+	case p.tokenFile != "":
+		return idtoken.FromFile(p.tokenFile)
+	case p.tokenEnv != "":
+		return idtoken.FromGitLab(p.tokenEnv, p.getenv)
+	}
+	aud := p.audience
+	if aud == "" && len(rt.cfg.OIDC) == 1 {
+		aud = rt.cfg.OIDC[0].Audience
+	}
+	if aud == "" {
+		return "", errors.New("several OIDC issuers are configured: say which audience to request with --audience")
+	}
+	return idtoken.FromGitHubRunner(ctx, &http.Client{Timeout: 10 * time.Second}, aud, p.getenv)
+}
+
+func readSmall(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 64<<10+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(data) > 64<<10 {
+		return nil, fmt.Errorf("%s is larger than 64 KiB", name)
+	}
+	return data, nil
+}
+
+// writeFiles writes the certificate (and a generated key) and returns the
+// outputs with their paths added.
+func (p issueParams) writeFiles(outs []issuers.Output) ([]issuers.Output, error) {
+	cert := outputValue(outs, "certificate")
+	if cert == "" || p.issuer != "ssh" {
+		return outs, nil
+	}
+	base := "id_ed25519"
+	dir := p.outDir
+	if p.publicKey != "" {
+		base = strings.TrimSuffix(filepath.Base(p.publicKey), ".pub")
+		if dir == "" {
+			dir = filepath.Dir(p.publicKey)
+		}
+	}
+	if dir == "" {
+		return outs, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if key := outputValue(outs, "private-key"); key != "" {
+		if err := os.WriteFile(filepath.Join(dir, base), []byte(key), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	certPath := filepath.Join(dir, base+"-cert.pub")
+	if err := os.WriteFile(certPath, []byte(cert), 0o644); err != nil {
+		return nil, err
+	}
+	return append(outs, issuers.Output{Name: "certificate-path", Value: certPath}), nil
+}
+
+func outputValue(outs []issuers.Output, name string) string {
+	i := slices.IndexFunc(outs, func(o issuers.Output) bool { return o.Name == name })
+	if i < 0 {
+		return ""
+	}
+	return outs[i].Value
+}
+
+// print writes the lease id (text) or the JSON object; under GitHub
+// Actions every secret is masked first, one line at a time.
+func (p issueParams) print(res exchange.Result, outs []issuers.Output) int {
+	if p.getenv("GITHUB_ACTIONS") == "true" {
+		for _, o := range outs {
+			if o.Secret {
+				for _, line := range strings.Split(strings.TrimSpace(o.Value), "\n") {
+					if line = strings.TrimSpace(line); line != "" {
+						fmt.Fprintf(p.out, "::add-mask::%s\n", line)
+					}
+				}
+			}
+		}
+	}
+	if p.format == "text" {
+		fmt.Fprintln(p.out, res.Lease.ID)
+		return exitOK
+	}
+	m := map[string]string{issuers.OutputLeaseID: res.Lease.ID, issuers.OutputExpiresAt: res.Credential.ExpiresAt.UTC().Format(time.RFC3339)}
+	for _, o := range outs {
+		m[o.Name] = o.Value
+	}
+	b, err := json.Marshal(map[string]any{"lease_id": res.Lease.ID, "expires_at": res.Credential.ExpiresAt.UTC().Format(time.RFC3339), "outputs": m})
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitError
+	}
+	fmt.Fprintf(p.out, "%s\n", b)
+	return exitOK
+}

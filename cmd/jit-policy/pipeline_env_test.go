@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/lease/sqlitestore"
+	"github.com/jit-policy/jit-policy/internal/oidctest"
+)
+
+// pipelineEnv is a policy repo, a config, a file CA and a real OIDC issuer
+// in a temporary folder: everything `jit-policy issue` needs.
+type pipelineEnv struct {
+	dir    string
+	config string
+	oidc   *oidctest.Issuer
+	caPub  []byte
+	krl    string
+	leases string
+}
+
+const pipelinePolicy = `package jit
+
+import data.jit.lib
+
+allow if {
+	input.kind == "pipeline"
+	input.request.issuer == "ssh"
+	input.request.role == "deploy"
+	lib.repository_is("123456789")
+	input.token.ref == "refs/heads/main"
+}
+
+grant := {"max_ttl_seconds": 600, "principals": ["nobody", "daemon"]}
+`
+
+// newPipelineEnv writes the repo; extraConfig is appended to the ssh
+// issuer's settings (e.g. a different ca_key).
+func newPipelineEnv(t *testing.T, caKey string) *pipelineEnv {
+	t.Helper()
+	dir := t.TempDir()
+	e := &pipelineEnv{dir: dir, oidc: oidctest.NewIssuer(t), krl: filepath.Join(dir, "revoked.krl"), leases: filepath.Join(dir, "leases.db")}
+	if code := runCAInit(caInitParams{kind: "ssh", out: filepath.Join(dir, "ca"), algorithm: "ed25519", stdout: &bytes.Buffer{}, stderr: os.Stderr}); code != 0 {
+		t.Fatalf("ca init: exit %d", code)
+	}
+	var err error
+	if e.caPub, err = os.ReadFile(filepath.Join(dir, "ca", "ssh-ca.pub")); err != nil {
+		t.Fatal(err)
+	}
+	if caKey == "" {
+		caKey = "file://ca/ssh-ca"
+	}
+	mustWrite(t, filepath.Join(dir, "policies", "policy.rego"), pipelinePolicy)
+	e.config = filepath.Join(dir, "jit-policy.yaml")
+	mustWrite(t, e.config, fmt.Sprintf(`version: jit-policy/v1
+policy: ./policies
+audit: file://audit.jsonl
+oidc:
+  - issuer: %s
+    audience: jit-policy
+leases: file://leases.db
+krl: file://revoked.krl
+issuers:
+  ssh:
+    ca_key: %s
+    ca_public_key: file://ca/ssh-ca.pub
+    max_ttl: 1h
+    roles:
+      deploy: {principals: [nobody], max_ttl: 15m}
+`, e.oidc.URL(), caKey))
+	if code := runKRL(context.Background(), krlParams{config: e.config, stderr: os.Stderr}); code != 0 {
+		t.Fatalf("krl: exit %d", code)
+	}
+	return e
+}
+
+func mustWrite(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// userKey writes a fresh Ed25519 key pair as NAME and NAME.pub.
+func (e *pipelineEnv) userKey(t *testing.T, name string) (ssh.Signer, string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPath := filepath.Join(e.dir, "keys", name+".pub")
+	mustWrite(t, pubPath, string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+	return signer, pubPath
+}
+
+// issue runs `jit-policy issue` with token and returns the exit code,
+// stdout and stderr.
+func (e *pipelineEnv) issue(t *testing.T, token string, mod func(*issueParams)) (int, string, string) {
+	t.Helper()
+	tokenFile := filepath.Join(e.dir, "token")
+	mustWrite(t, tokenFile, token)
+	var out, errOut bytes.Buffer
+	p := issueParams{config: e.config, issuer: "ssh", role: "deploy", tokenFile: tokenFile, format: "text",
+		getenv: func(string) string { return "" }, out: &out, err: &errOut}
+	if mod != nil {
+		mod(&p)
+	}
+	code := runIssue(context.Background(), p)
+	return code, out.String(), errOut.String()
+}
+
+// readCert parses the certificate file written next to pubPath.
+func readCert(t *testing.T, pubPath string) *ssh.Certificate {
+	t.Helper()
+	data, err := os.ReadFile(strings.TrimSuffix(pubPath, ".pub") + "-cert.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, ok := pub.(*ssh.Certificate)
+	if !ok {
+		t.Fatalf("%T is not a certificate", pub)
+	}
+	return cert
+}
+
+// allLeases lists every lease in the env's store.
+func (e *pipelineEnv) allLeases(t *testing.T) []lease.Lease {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), e.leases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ls, err := st.List(context.Background(), lease.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
+
+func (e *pipelineEnv) revoke(t *testing.T, id string) int {
+	t.Helper()
+	var out bytes.Buffer
+	return runRevoke(context.Background(), revokeParams{config: e.config, leaseID: id, out: &out, err: os.Stderr})
+}

@@ -1,0 +1,217 @@
+// Package exchange turns a pipeline's verified OIDC token and its request
+// into a credential: verify the token, decide with the policy, spend the
+// token, record the lease, issue, activate the lease. Every failure before
+// the lease is recorded leaves nothing behind; a failure after it leaves a
+// lease the revoker or the sweep revokes.
+package exchange
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jit-policy/jit-policy/engine"
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/oidc"
+	"github.com/jit-policy/jit-policy/issuers"
+)
+
+// TokenVerifier turns a raw OIDC ID token into verified claims, or an error
+// naming the failed check. It must be safe for concurrent use.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*oidc.Claims, error)
+}
+
+// Decider evaluates the policy. *engine.Engine implements it.
+type Decider interface {
+	Decide(ctx context.Context, in engine.Input) (engine.Decision, error)
+}
+
+// Limits returns the longest lifetime the configuration allows for a role
+// of an issuer kind (the smaller of the role's and the issuer's max_ttl),
+// or an error when the issuer or role is not configured.
+type Limits func(issuer, role string) (time.Duration, error)
+
+// Exchange issues credentials for pipeline requests. Its fields are set
+// once; it is safe for concurrent use when they are.
+type Exchange struct {
+	Verifier TokenVerifier
+	Decider  Decider
+	Leases   lease.Store
+	Replay   lease.ReplayGuard
+	Issuers  map[string]issuers.Issuer
+	Limits   Limits
+	// OnFailure revokes a lease whose issuing failed after it was recorded;
+	// nil leaves it to the sweep.
+	OnFailure func(ctx context.Context, leaseID string) error
+}
+
+// Request is what a pipeline asks for.
+type Request struct {
+	Issuer      string
+	Role        string
+	TTL         time.Duration // zero: the maximum allowed
+	Principals  []string
+	PublicKey   []byte
+	CSR         []byte
+	GenerateKey bool
+	DryRun      bool // decide and report; spend, record and issue nothing
+}
+
+// Result is the outcome of an exchange. Decision is always set once the
+// token verified; Lease and Credential only when something was issued.
+type Result struct {
+	Decision   engine.Decision
+	Lease      lease.Lease
+	Credential issuers.Credential
+}
+
+// ErrDenied is returned (wrapped) when the policy denies; Result.Decision
+// holds every reason.
+var ErrDenied = errors.New("denied by policy")
+
+// Issue runs one exchange at time now.
+func (x *Exchange) Issue(ctx context.Context, rawToken string, req Request, now time.Time) (Result, error) {
+	iss, ok := x.Issuers[req.Issuer]
+	if !ok {
+		return Result{}, fmt.Errorf("issuer %q is not configured: add it under issuers: in jit-policy.yaml", req.Issuer)
+	}
+	maxTTL, err := x.Limits(req.Issuer, req.Role)
+	if err != nil {
+		return Result{}, err
+	}
+	claims, err := x.Verifier.Verify(ctx, rawToken)
+	if err != nil {
+		return Result{}, fmt.Errorf("verifying the OIDC token: %w", err)
+	}
+	in := pipelineInput(claims, req, now)
+	d, err := x.Decider.Decide(ctx, in)
+	res := Result{Decision: d}
+	if err != nil {
+		return res, fmt.Errorf("deciding: %w", err)
+	}
+	if !d.Allowed {
+		return res, ErrDenied
+	}
+	ttl := clampTTL(req.TTL, maxTTL, d.Grant)
+	l := newLease(claims, req, d.ID, now, ttl)
+	res.Lease = l
+	if req.DryRun {
+		return res, nil
+	}
+	if err := x.Replay.UseToken(ctx, claims.ReplayKey(rawToken), claims.Expiry); err != nil {
+		return res, fmt.Errorf("spending the OIDC token: %w", err)
+	}
+	if err := x.Leases.Put(ctx, l); err != nil {
+		return res, fmt.Errorf("recording the lease: %w", err)
+	}
+	cred, err := iss.Issue(ctx, issuers.Request{
+		Lease: l, Now: now, TTL: ttl, Principals: req.Principals, Grant: d.Grant,
+		PublicKey: req.PublicKey, CSR: req.CSR, GenerateKey: req.GenerateKey,
+	})
+	if err != nil {
+		return res, x.failed(ctx, l.ID, fmt.Errorf("issuing %s credential for lease %s: %w", req.Issuer, l.ID, err))
+	}
+	if err := x.Leases.Activate(ctx, l.ID, cred.Identity); err != nil {
+		return res, x.failed(ctx, l.ID, fmt.Errorf("activating lease %s: %w", l.ID, err))
+	}
+	res.Lease.State, res.Lease.Credential, res.Credential = lease.Active, cred.Identity, cred
+	return res, nil
+}
+
+// failed revokes a lease whose issuing went wrong, so no credential
+// outlives the error, and returns err (joined with any revocation error).
+func (x *Exchange) failed(ctx context.Context, id string, err error) error {
+	if x.OnFailure == nil {
+		return err
+	}
+	if rerr := x.OnFailure(context.WithoutCancel(ctx), id); rerr != nil {
+		return errors.Join(err, fmt.Errorf("revoking lease %s after the failure (the sweep will retry): %w", id, rerr))
+	}
+	return err
+}
+
+// clampTTL is min(requested (0: no limit), configured max, grant's max).
+func clampTTL(requested, maxTTL time.Duration, g *engine.Grant) time.Duration {
+	ttl := maxTTL
+	if requested > 0 && requested < ttl {
+		ttl = requested
+	}
+	if g != nil && g.MaxTTLSeconds != nil {
+		if gmax := time.Duration(*g.MaxTTLSeconds) * time.Second; gmax < ttl {
+			ttl = gmax
+		}
+	}
+	return ttl
+}
+
+func newLease(c *oidc.Claims, req Request, decisionID string, now time.Time, ttl time.Duration) lease.Lease {
+	id := newLeaseID()
+	job := jobOf(c)
+	return lease.Lease{
+		ID: id, Issuer: req.Issuer, Role: req.Role, Subject: c.Subject, Job: job,
+		Credential: lease.Credential{
+			Serial: newSerial(),
+			KeyID:  fmt.Sprintf("jit/%s/%s/%s/%s", id, job.Repository, job.RunID, job.Attempt),
+		},
+		DecisionID: decisionID, State: lease.Pending,
+		IssuedAt: now.UTC(), ExpiresAt: now.Add(ttl).UTC(),
+	}
+}
+
+// jobOf reads the job a token belongs to: GitHub's repository, run_id,
+// run_attempt and check_run_id claims, or GitLab's project_path,
+// pipeline_id and job_id.
+func jobOf(c *oidc.Claims) lease.Job {
+	s := func(k string) string {
+		switch v := c.All[k].(type) {
+		case string:
+			return v
+		case nil:
+			return ""
+		default:
+			return fmt.Sprint(v)
+		}
+	}
+	if s("project_path") != "" {
+		return lease.Job{Repository: s("project_path"), RunID: s("pipeline_id"), JobID: s("job_id")}
+	}
+	return lease.Job{Repository: s("repository"), RunID: s("run_id"), Attempt: s("run_attempt"), JobID: s("check_run_id")}
+}
+
+func pipelineInput(c *oidc.Claims, req Request, now time.Time) engine.Input {
+	r := engine.Request{Issuer: req.Issuer, Role: req.Role, TTLSeconds: int64(req.TTL / time.Second), Principals: req.Principals}
+	fields := map[string]any{}
+	if len(req.PublicKey) > 0 {
+		fields["public_key"] = string(req.PublicKey)
+	}
+	if req.GenerateKey {
+		fields["generate_key"] = true
+	}
+	if len(fields) > 0 {
+		r.Fields = fields
+	}
+	return engine.Input{Version: engine.Version, Kind: engine.KindPipeline, Now: now.UTC(), Request: r, Token: c.All}
+}
+
+// newLeaseID returns 16 random bytes in hex.
+func newLeaseID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (Go ≥ 1.24)
+	return hex.EncodeToString(b[:])
+}
+
+// newSerial returns a random non-zero 63-bit serial.
+func newSerial() uint64 {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		if s := binary.BigEndian.Uint64(b[:]) >> 1; s != 0 {
+			return s
+		}
+	}
+}

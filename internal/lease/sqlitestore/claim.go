@@ -1,0 +1,111 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jit-policy/jit-policy/internal/lease"
+)
+
+// Claim moves a Pending or Active lease to Revoking and returns it,
+// recording when and from which state. A Revoking lease whose claim is older
+// than staleAfter is claimed again (its revoker died); it keeps the state it
+// had before the first claim. staleAfter <= 0 never takes over a claim.
+// ErrClaimed if the lease is Revoked or claimed more recently; ErrNotFound if
+// there is no such lease.
+func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) (lease.Lease, error) {
+	var claimed lease.Lease
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := time.Now().UnixNano()
+		staleBefore := int64(math.MinInt64) // no claim is that old
+		if staleAfter > 0 {
+			staleBefore = now - int64(staleAfter)
+		}
+		l, err := scanLease(tx.QueryRowContext(ctx, `UPDATE leases SET
+				prev_state = CASE state WHEN 'revoking' THEN prev_state ELSE state END,
+				state = 'revoking',
+				claimed_at = ?
+			WHERE id = ? AND (state IN ('pending', 'active')
+				OR (state = 'revoking' AND claimed_at < ?))
+			RETURNING `+columns, now, id, staleBefore))
+		if err == nil {
+			claimed = l
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("claim lease %q in %s: %w", id, s.path, err)
+		}
+		var (
+			state     string
+			claimedAt sql.NullInt64
+		)
+		err = tx.QueryRowContext(ctx, `SELECT state, claimed_at FROM leases WHERE id = ?`, id).Scan(&state, &claimedAt)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("claim lease %q: %w in %s", id, lease.ErrNotFound, s.path)
+		case err != nil:
+			return fmt.Errorf("claim lease %q: reading its state from %s: %w", id, s.path, err)
+		case state == string(lease.Revoking) && claimedAt.Valid:
+			age := time.Duration(now - claimedAt.Int64).Round(time.Millisecond)
+			return fmt.Errorf("claim lease %q: another revoker claimed it %v ago: %w", id, age, lease.ErrClaimed)
+		}
+		return fmt.Errorf("claim lease %q: it is %s: %w", id, state, lease.ErrClaimed)
+	})
+	if err != nil {
+		return lease.Lease{}, err
+	}
+	return claimed, nil
+}
+
+// Release returns a Revoking lease to the state it had before it was
+// claimed, after a failed revocation. ErrNotFound unless the lease exists
+// and is Revoking.
+func (s *Store) Release(ctx context.Context, id string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE leases
+			SET state = prev_state, prev_state = NULL, claimed_at = NULL
+			WHERE id = ? AND state = 'revoking'`, id)
+		if err != nil {
+			return fmt.Errorf("release lease %q in %s: %w", id, s.path, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("release lease %q in %s: %w", id, s.path, err)
+		} else if n == 0 {
+			return s.notIn(ctx, tx, "release", id, lease.Revoking)
+		}
+		return nil
+	})
+}
+
+// MarkRevoked moves a Revoking lease to Revoked, recording by and at (stored
+// in UTC). Marking a Revoked lease succeeds and keeps its first record.
+// ErrNotFound if the lease does not exist or is not claimed: claim first.
+func (s *Store) MarkRevoked(ctx context.Context, id, by string, at time.Time) error {
+	if by == "" {
+		return fmt.Errorf("mark lease %q revoked: say by whom (lease.ByPostStep, BySweep, ...)", id)
+	}
+	if at.IsZero() || !inRange(at) {
+		return fmt.Errorf("mark lease %q revoked: invalid time %v; pass the time of revocation", id, at)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE leases
+			SET state = 'revoked', revoked_at = ?, revoked_by = ?, prev_state = NULL, claimed_at = NULL
+			WHERE id = ? AND state = 'revoking'`, at.UnixNano(), by, id)
+		if err != nil {
+			return fmt.Errorf("mark lease %q revoked in %s: %w", id, s.path, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("mark lease %q revoked in %s: %w", id, s.path, err)
+		} else if n > 0 {
+			return nil
+		}
+		if state, err := stateOf(ctx, tx, id); err == nil && state == lease.Revoked {
+			return nil // idempotent: the first record stands
+		}
+		return s.notIn(ctx, tx, "mark revoked", id, lease.Revoking)
+	})
+}

@@ -1,0 +1,230 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jit-policy/jit-policy/internal/lease"
+)
+
+// columns lists a lease's columns in the order scanLease reads them.
+const columns = `id, issuer, role, subject,
+	job_repository, job_run_id, job_attempt, job_id, pr,
+	cred_serial, cred_key_id, cred_session, cred_role_id, cred_role_name,
+	decision_id, state, issued_at, expires_at, revoked_at, revoked_by`
+
+// Put records a new lease in state Pending. l.State must be "" or Pending,
+// l.ID, l.IssuedAt and l.ExpiresAt set, RevokedAt and RevokedBy empty.
+func (s *Store) Put(ctx context.Context, l lease.Lease) error {
+	if err := validateNew(l); err != nil {
+		return fmt.Errorf("put lease %q: %w", l.ID, err)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO leases (`+columns+`, prev_state, claimed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, NULL)
+			ON CONFLICT (id) DO NOTHING`,
+			l.ID, l.Issuer, l.Role, l.Subject,
+			l.Job.Repository, l.Job.RunID, l.Job.Attempt, l.Job.JobID, int64(l.PR),
+			int64(l.Credential.Serial), l.Credential.KeyID, l.Credential.SessionName,
+			l.Credential.AssumedRoleID, l.Credential.RoleName,
+			l.DecisionID, string(lease.Pending), l.IssuedAt.UnixNano(), l.ExpiresAt.UnixNano())
+		if err != nil {
+			return fmt.Errorf("put lease %q into %s: %w", l.ID, s.path, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("put lease %q into %s: %w", l.ID, s.path, err)
+		} else if n == 0 {
+			return fmt.Errorf("put lease %q: %w; every lease needs a new id", l.ID, lease.ErrExists)
+		}
+		return nil
+	})
+}
+
+// validateNew checks a lease given to Put.
+func validateNew(l lease.Lease) error {
+	var problems []string
+	if l.ID == "" {
+		problems = append(problems, "the id is empty")
+	}
+	if l.State != "" && l.State != lease.Pending {
+		problems = append(problems, fmt.Sprintf("state is %q: a new lease is pending until Activate", l.State))
+	}
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"IssuedAt", l.IssuedAt}, {"ExpiresAt", l.ExpiresAt}} {
+		if f.t.IsZero() {
+			problems = append(problems, f.name+" is not set")
+		} else if !inRange(f.t) {
+			problems = append(problems, fmt.Sprintf("%s %v is outside the years 1678-2262", f.name, f.t))
+		}
+	}
+	if !l.RevokedAt.IsZero() || l.RevokedBy != "" {
+		problems = append(problems, "RevokedAt/RevokedBy are set: a new lease is not revoked")
+	}
+	if len(problems) > 0 {
+		return errors.New("invalid lease: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// inRange reports whether t fits in int64 Unix nanoseconds.
+func inRange(t time.Time) bool {
+	return !t.Before(time.Unix(0, math.MinInt64)) && !t.After(time.Unix(0, math.MaxInt64))
+}
+
+// clampNanos returns t in Unix nanoseconds, clamped to the int64 range.
+func clampNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// Activate moves a Pending lease to Active with its final credential
+// identity; ErrNotFound unless the lease exists and is Pending.
+func (s *Store) Activate(ctx context.Context, id string, cred lease.Credential) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE leases SET state = 'active',
+			cred_serial = ?, cred_key_id = ?, cred_session = ?, cred_role_id = ?, cred_role_name = ?
+			WHERE id = ? AND state = 'pending'`,
+			int64(cred.Serial), cred.KeyID, cred.SessionName, cred.AssumedRoleID, cred.RoleName, id)
+		if err != nil {
+			return fmt.Errorf("activate lease %q in %s: %w", id, s.path, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("activate lease %q in %s: %w", id, s.path, err)
+		} else if n == 0 {
+			return s.notIn(ctx, tx, "activate", id, lease.Pending)
+		}
+		return nil
+	})
+}
+
+// notIn explains why an update of lease id, which required state want,
+// changed nothing: the lease is missing or in another state. Both are
+// ErrNotFound.
+func (s *Store) notIn(ctx context.Context, tx *sql.Tx, op, id string, want lease.State) error {
+	state, err := stateOf(ctx, tx, id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s lease %q: %w in %s", op, id, lease.ErrNotFound, s.path)
+	case err != nil:
+		return fmt.Errorf("%s lease %q: reading its state from %s: %w", op, id, s.path, err)
+	}
+	return fmt.Errorf("%s lease %q: it is %s, not %s: %w", op, id, state, want, lease.ErrNotFound)
+}
+
+func stateOf(ctx context.Context, tx *sql.Tx, id string) (lease.State, error) {
+	var state string
+	err := tx.QueryRowContext(ctx, `SELECT state FROM leases WHERE id = ?`, id).Scan(&state)
+	return lease.State(state), err
+}
+
+// Get returns the lease with this id, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (lease.Lease, error) {
+	l, err := scanLease(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM leases WHERE id = ?`, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return lease.Lease{}, fmt.Errorf("get lease %q: %w in %s", id, lease.ErrNotFound, s.path)
+	case err != nil:
+		return lease.Lease{}, fmt.Errorf("get lease %q from %s: %w", id, s.path, err)
+	}
+	return l, nil
+}
+
+// List returns the leases that match f, ordered by IssuedAt, then id.
+func (s *Store) List(ctx context.Context, f lease.Filter) ([]lease.Lease, error) {
+	var (
+		where []string
+		args  []any
+	)
+	eq := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	if len(f.States) > 0 {
+		where = append(where, "state IN (?"+strings.Repeat(", ?", len(f.States)-1)+")")
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	eq("issuer", f.Issuer)
+	eq("subject", f.Subject)
+	eq("job_repository", f.Job.Repository)
+	eq("job_run_id", f.Job.RunID)
+	eq("job_attempt", f.Job.Attempt)
+	eq("job_id", f.Job.JobID)
+	if f.PR != 0 {
+		where = append(where, "pr = ?")
+		args = append(args, int64(f.PR))
+	}
+	if !f.ExpiresBefore.IsZero() {
+		where = append(where, "expires_at < ?")
+		args = append(args, clampNanos(f.ExpiresBefore))
+	}
+	if !f.IssuedBefore.IsZero() {
+		where = append(where, "issued_at < ?")
+		args = append(args, clampNanos(f.IssuedBefore))
+	}
+	q := `SELECT ` + columns + ` FROM leases`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY issued_at, id`
+
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list leases in %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []lease.Lease
+	for rows.Next() {
+		l, err := scanLease(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list leases in %s: %w", s.path, err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list leases in %s: %w", s.path, err)
+	}
+	return out, nil
+}
+
+// scanLease reads one row of columns.
+func scanLease(row interface{ Scan(...any) error }) (lease.Lease, error) {
+	var (
+		l                           lease.Lease
+		pr, serial, issued, expires int64
+		state                       string
+		revokedAt                   sql.NullInt64
+	)
+	err := row.Scan(&l.ID, &l.Issuer, &l.Role, &l.Subject,
+		&l.Job.Repository, &l.Job.RunID, &l.Job.Attempt, &l.Job.JobID, &pr,
+		&serial, &l.Credential.KeyID, &l.Credential.SessionName,
+		&l.Credential.AssumedRoleID, &l.Credential.RoleName,
+		&l.DecisionID, &state, &issued, &expires, &revokedAt, &l.RevokedBy)
+	if err != nil {
+		return lease.Lease{}, err
+	}
+	l.PR = int(pr)
+	l.Credential.Serial = uint64(serial)
+	l.State = lease.State(state)
+	l.IssuedAt = time.Unix(0, issued).UTC()
+	l.ExpiresAt = time.Unix(0, expires).UTC()
+	if revokedAt.Valid {
+		l.RevokedAt = time.Unix(0, revokedAt.Int64).UTC()
+	}
+	return l, nil
+}

@@ -1,0 +1,177 @@
+// Package revocation revokes leases: one by id, every lease of a job, and
+// the sweep that revokes what expired or what a crashed process left
+// pending. After revoking it republishes the revocation lists (SSH KRL,
+// X.509 CRL) of the issuers that publish one, rebuilt from the lease store
+// so that every process sharing the store publishes the same list.
+package revocation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/issuers"
+)
+
+// Publisher is the optional capability of an issuer whose credentials are
+// revoked by a published list rather than at a backend. Publish writes
+// the list from revoked, every revoked lease of that issuer that has not
+// yet expired; it must replace the list atomically.
+type Publisher interface {
+	Publish(ctx context.Context, revoked []lease.Lease) error
+}
+
+// DefaultStaleClaim is how long a claim may stand before another revoker
+// may take the lease over (its revoker died mid-way).
+const DefaultStaleClaim = 5 * time.Minute
+
+// publishMargin keeps a revoked credential on its list this long after its
+// expiry, for servers whose clocks lag.
+const publishMargin = time.Hour
+
+// Revoker revokes leases. Its fields are set once.
+type Revoker struct {
+	Leases  lease.Store
+	Issuers map[string]issuers.Issuer
+	// StaleClaim: zero means DefaultStaleClaim.
+	StaleClaim time.Duration
+}
+
+// Report says what a revocation run did. Failed leases stay unrevoked and
+// are retried by the next revoke or sweep.
+type Report struct {
+	Revoked []string
+	Skipped []string // claimed by another revoker, or already revoked
+	Failed  map[string]error
+}
+
+// Err joins the failures, or returns nil when everything was revoked.
+func (r Report) Err() error {
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(r.Failed)) {
+		errs = append(errs, fmt.Errorf("lease %s: %w", id, r.Failed[id]))
+	}
+	return errors.Join(errs...)
+}
+
+// Revoke revokes the leases with these ids and republishes the lists of
+// the issuers involved.
+func (r *Revoker) Revoke(ctx context.Context, ids []string, by string, now time.Time) Report {
+	rep := Report{Failed: map[string]error{}}
+	touched := map[string]bool{}
+	for _, id := range ids {
+		issuer, err := r.revokeOne(ctx, id, by, now)
+		switch {
+		case errors.Is(err, lease.ErrClaimed):
+			rep.Skipped = append(rep.Skipped, id)
+		case err != nil:
+			rep.Failed[id] = err
+		default:
+			rep.Revoked = append(rep.Revoked, id)
+		}
+		if issuer != "" {
+			touched[issuer] = true
+		}
+	}
+	for name := range touched {
+		if err := r.publish(ctx, name, now); err != nil {
+			rep.Failed["list:"+name] = err
+		}
+	}
+	return rep
+}
+
+// RevokeMatching revokes every unrevoked lease that f selects.
+func (r *Revoker) RevokeMatching(ctx context.Context, f lease.Filter, by string, now time.Time) (Report, error) {
+	f.States = []lease.State{lease.Pending, lease.Active, lease.Revoking}
+	ls, err := r.Leases.List(ctx, f)
+	if err != nil {
+		return Report{}, fmt.Errorf("listing leases: %w", err)
+	}
+	return r.Revoke(ctx, ids(ls), by, now), nil
+}
+
+// Sweep revokes every lease that has expired, every lease still pending
+// grace after it was recorded (its issuing process died), and every lease
+// whose revoker died mid-way; then it republishes every list.
+func (r *Revoker) Sweep(ctx context.Context, now time.Time, grace time.Duration) (Report, error) {
+	expired, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Pending, lease.Active, lease.Revoking}, ExpiresBefore: now})
+	if err != nil {
+		return Report{}, fmt.Errorf("listing expired leases: %w", err)
+	}
+	stuck, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Pending, lease.Revoking}, IssuedBefore: now.Add(-grace)})
+	if err != nil {
+		return Report{}, fmt.Errorf("listing stuck leases: %w", err)
+	}
+	todo := slices.Compact(slices.Sorted(slices.Values(append(ids(expired), ids(stuck)...))))
+	rep := r.Revoke(ctx, todo, lease.BySweep, now)
+	if err := r.PublishAll(ctx, now); err != nil {
+		rep.Failed["lists"] = err
+	}
+	return rep, nil
+}
+
+// PublishAll republishes the list of every issuer that publishes one.
+func (r *Revoker) PublishAll(ctx context.Context, now time.Time) error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(r.Issuers)) {
+		if err := r.publish(ctx, name, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Revoker) revokeOne(ctx context.Context, id, by string, now time.Time) (string, error) {
+	stale := r.StaleClaim
+	if stale == 0 {
+		stale = DefaultStaleClaim
+	}
+	l, err := r.Leases.Claim(ctx, id, stale)
+	if err != nil {
+		return "", err
+	}
+	iss, ok := r.Issuers[l.Issuer]
+	if !ok {
+		_ = r.Leases.Release(ctx, id)
+		return "", fmt.Errorf("issuer %q is not configured here: revoke it where it is", l.Issuer)
+	}
+	if err := iss.Revoke(ctx, l); err != nil {
+		if rerr := r.Leases.Release(ctx, id); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return "", fmt.Errorf("revoking at the %s backend: %w", l.Issuer, err)
+	}
+	if err := r.Leases.MarkRevoked(ctx, id, by, now); err != nil {
+		return l.Issuer, fmt.Errorf("marking revoked: %w", err)
+	}
+	return l.Issuer, nil
+}
+
+func (r *Revoker) publish(ctx context.Context, name string, now time.Time) error {
+	p, ok := r.Issuers[name].(Publisher)
+	if !ok {
+		return nil
+	}
+	revoked, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Revoked}, Issuer: name})
+	if err != nil {
+		return fmt.Errorf("listing revoked %s leases: %w", name, err)
+	}
+	live := slices.DeleteFunc(revoked, func(l lease.Lease) bool { return l.ExpiresAt.Add(publishMargin).Before(now) })
+	if err := p.Publish(ctx, live); err != nil {
+		return fmt.Errorf("publishing the %s revocation list: %w", name, err)
+	}
+	return nil
+}
+
+func ids(ls []lease.Lease) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.ID
+	}
+	return out
+}

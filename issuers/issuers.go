@@ -1,0 +1,72 @@
+package issuers
+
+import (
+	"context"
+	"time"
+
+	"github.com/jit-policy/jit-policy/engine"
+	"github.com/jit-policy/jit-policy/internal/lease"
+)
+
+// Issuer issues and revokes one kind of credential. Implementations are safe
+// for concurrent use.
+type Issuer interface {
+	// Issue creates the credential for req.Lease, which is already recorded
+	// as Pending with the identity (serial, key id) the credential must
+	// carry. It clamps the request to the role, the issuer and the policy's
+	// grant (DESIGN.md, "Decision"): never wider than any of them; a request
+	// that clamps to nothing is an error, never "any".
+	Issue(ctx context.Context, req Request) (Credential, error)
+	// Revoke revokes the lease's credential at its backend. It is
+	// idempotent: revoking what is already gone succeeds. Kinds revoked by
+	// a published list (SSH's KRL, X.509's CRL) have nothing to do here; the
+	// caller republishes the list from the lease store.
+	Revoke(ctx context.Context, l lease.Lease) error
+}
+
+// Request is one credential to issue, after the policy allowed it. New
+// fields may be added; implementations ignore what they do not use.
+type Request struct {
+	Lease lease.Lease
+	// Now is the issue time; the credential is valid from about Now until
+	// Now plus the clamped TTL.
+	Now time.Time
+	// TTL is the requested lifetime; zero asks for the maximum allowed.
+	TTL time.Duration
+	// Principals are the requested SSH principals (or other names).
+	Principals []string
+	// Grant is the policy's grant; nil when the policy set none.
+	Grant *engine.Grant
+	// PublicKey is the key to certify, in authorized_keys format (SSH) or
+	// PEM (X.509); empty with GenerateKey.
+	PublicKey []byte
+	// CSR is a PEM certificate signing request (X.509).
+	CSR []byte
+	// GenerateKey asks the issuer to create a fresh key pair and return the
+	// private key as a secret output.
+	GenerateKey bool
+}
+
+// Credential is what was issued.
+type Credential struct {
+	// Identity is the final credential identity to record on the lease.
+	Identity lease.Credential
+	// ExpiresAt is when the credential stops being valid.
+	ExpiresAt time.Time
+	// Outputs are named values for the caller (DESIGN.md, "Outputs").
+	Outputs []Output
+}
+
+// Output is one named value of a credential. Secret values are masked
+// before anything prints them and never logged.
+type Output struct {
+	Name   string
+	Value  string
+	Secret bool
+}
+
+// Output names shared by every issuer.
+const (
+	OutputLeaseID   = "lease-id"
+	OutputExpiresAt = "expires-at"
+)

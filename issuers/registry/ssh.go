@@ -1,0 +1,92 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/jit-policy/jit-policy/internal/cakey"
+	"github.com/jit-policy/jit-policy/internal/config"
+	"github.com/jit-policy/jit-policy/internal/krl"
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/issuers"
+	sshissuer "github.com/jit-policy/jit-policy/issuers/ssh"
+)
+
+// sshEntry is the SSH issuer: it signs with the CA key (loaded on the
+// first Issue) and revokes by publishing the KRL, which needs only the CA's
+// public key.
+type sshEntry struct {
+	lazy
+	cfg    *config.SSHIssuer
+	getenv func(string) string
+	krl    string
+}
+
+// caPublicKey reads ca_public_key when set, else the public half of ca_key
+// (which, for a KMS key, asks the KMS: bounded by caKeyTimeout).
+func (e *sshEntry) caPublicKey(ctx context.Context) (ssh.PublicKey, error) {
+	if p, ok := config.FilePath(e.cfg.CAPublicKey); ok {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading ca_public_key: %w", err)
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
+		if err != nil {
+			return nil, fmt.Errorf("parsing ca_public_key %s: %w", p, err)
+		}
+		return pub, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, caKeyTimeout)
+	defer cancel()
+	key, err := cakey.Load(ctx, e.cfg.CAKey, e.getenv)
+	if err != nil {
+		return nil, fmt.Errorf("reading the SSH CA public key (set ca_public_key to revoke without reaching ca_key): %w", err)
+	}
+	return ssh.NewPublicKey(key.Public())
+}
+
+// caKeyTimeout bounds reaching a KMS for the CA's public key.
+const caKeyTimeout = 20 * time.Second
+
+func newSSH(ctx context.Context, c *config.SSHIssuer, getenv func(string) string) (issuers.Issuer, error) {
+	key, err := cakey.Load(ctx, c.CAKey, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("loading the SSH CA key: %w", err)
+	}
+	signer, err := cakey.NewSSHSigner(key)
+	if err != nil {
+		return nil, fmt.Errorf("loading the SSH CA key: %w", err)
+	}
+	return sshissuer.New(c, signer)
+}
+
+// Revoke has nothing to do at a backend: a certificate is revoked by the
+// KRL that Publish writes.
+func (*sshEntry) Revoke(context.Context, lease.Lease) error { return nil }
+
+// Publish writes the KRL: every revoked, unexpired certificate of the CA,
+// by serial and by key id.
+func (e *sshEntry) Publish(ctx context.Context, revoked []lease.Lease) error {
+	ca, err := e.caPublicKey(ctx)
+	if err != nil {
+		return err
+	}
+	spec := krl.Spec{CAKey: ca, Version: uint64(time.Now().UnixNano()), GeneratedAt: time.Now(), Comment: "jit-policy"}
+	for _, l := range revoked {
+		if l.Credential.Serial != 0 {
+			spec.Serials = append(spec.Serials, l.Credential.Serial)
+		}
+		if l.Credential.KeyID != "" {
+			spec.KeyIDs = append(spec.KeyIDs, l.Credential.KeyID)
+		}
+	}
+	data, err := krl.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	return krl.WriteFile(e.krl, data)
+}

@@ -1,0 +1,164 @@
+package ssh
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jit-policy/jit-policy/engine"
+	"github.com/jit-policy/jit-policy/issuers"
+)
+
+// MaxPrincipalBytes is the longest principal accepted.
+const MaxPrincipalBytes = 255
+
+// ClockSkew is how long before the issue time a certificate becomes valid,
+// so that a server whose clock is slightly behind accepts it at once.
+const ClockSkew = 30 * time.Second
+
+// ValidatePrincipal checks one SSH principal: not empty, at most
+// MaxPrincipalBytes bytes of valid UTF-8, and no commas, whitespace,
+// control or invisible format characters (sshd and KRLs treat principal
+// lists as comma-separated; the rest hides in logs and files).
+func ValidatePrincipal(p string) error {
+	switch {
+	case p == "":
+		return errors.New("principal is empty")
+	case len(p) > MaxPrincipalBytes:
+		return fmt.Errorf("principal is longer than %d bytes", MaxPrincipalBytes)
+	case !utf8.ValidString(p):
+		return fmt.Errorf("principal %q is not valid UTF-8", p)
+	case strings.IndexFunc(p, func(r rune) bool { return r == ',' || unicode.IsSpace(r) || isControl(r) }) >= 0:
+		return fmt.Errorf("principal %q contains a comma, whitespace or control character", p)
+	}
+	return nil
+}
+
+// Plan is what a request clamps to: exactly what Issue puts in the
+// certificate besides the key, serial and key id.
+type Plan struct {
+	Principals      []string
+	TTL             time.Duration
+	ValidAfter      time.Time // Now − ClockSkew, whole seconds
+	ValidBefore     time.Time // Now + TTL, whole seconds; the lease's expiry
+	Extensions      map[string]string
+	CriticalOptions map[string]string
+}
+
+// Plan clamps req to its role, the issuer and the grant without signing
+// anything (for --dry-run, and the first step of Issue). It fails when the
+// role is unknown or anything clamps to nothing.
+func (i *Issuer) Plan(req issuers.Request) (Plan, error) {
+	role, ok := i.roles[req.Lease.Role]
+	if !ok {
+		return Plan{}, fmt.Errorf("ssh issuer has no role %q", req.Lease.Role)
+	}
+	g := req.Grant
+	if g == nil {
+		g = &engine.Grant{}
+	}
+	var p Plan
+	var err error
+	if p.Principals, err = clampPrincipals(req.Principals, g.Principals, role.Principals); err != nil {
+		return Plan{}, err
+	}
+	if p.TTL, err = clampTTL(req.TTL, g.MaxTTLSeconds, role.MaxTTL.Duration, i.maxTTL); err != nil {
+		return Plan{}, err
+	}
+	if req.Now.IsZero() || req.Now.Add(-ClockSkew).Unix() <= 0 {
+		return Plan{}, errors.New("ssh issuer: the request has no issue time")
+	}
+	p.ValidAfter = time.Unix(req.Now.Add(-ClockSkew).Unix(), 0).UTC()
+	p.ValidBefore = time.Unix(req.Now.Add(p.TTL).Unix(), 0).UTC()
+	if p.Extensions, err = MergeExtensions(role.Extensions, g.Extensions); err != nil {
+		return Plan{}, fmt.Errorf("extensions: %w", err)
+	}
+	if p.CriticalOptions, err = MergeCriticalOptions(role.CriticalOptions, g.CriticalOptions); err != nil {
+		return Plan{}, fmt.Errorf("critical options: %w", err)
+	}
+	return p, nil
+}
+
+// clampPrincipals returns requested ∩ grant ∩ role, in the order requested
+// (or the role's order when nothing was requested), without duplicates. A
+// nil grant does not constrain; an empty one allows nothing. The role is
+// never empty. An empty result is an error.
+func clampPrincipals(requested, grant, role []string) ([]string, error) {
+	for _, list := range []struct {
+		what  string
+		names []string
+	}{{"requested", requested}, {"grant", grant}, {"role", role}} {
+		for _, p := range list.names {
+			if err := ValidatePrincipal(p); err != nil {
+				return nil, fmt.Errorf("%s %w", list.what, err)
+			}
+		}
+	}
+	if len(role) == 0 {
+		return nil, errors.New("the role allows no principals")
+	}
+	from := requested
+	if len(from) == 0 {
+		from = role
+	}
+	var out []string
+	for _, p := range from {
+		if slices.Contains(role, p) && (grant == nil || slices.Contains(grant, p)) && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, principalsError(requested, grant, role)
+	}
+	return out, nil
+}
+
+func principalsError(requested, grant, role []string) error {
+	msg := fmt.Sprintf("no principal is allowed: the role allows %s", strings.Join(role, ", "))
+	if grant != nil {
+		msg += fmt.Sprintf("; the policy grants %s", orNone(grant))
+	}
+	if len(requested) > 0 {
+		msg += fmt.Sprintf("; requested %s", strings.Join(requested, ", "))
+	}
+	return errors.New(msg)
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// clampTTL returns min(requested (0 = no limit), grant seconds (nil = no
+// limit), role (0 = no limit), issuer). The issuer's maximum is positive.
+func clampTTL(requested time.Duration, grantSeconds *int64, role, issuer time.Duration) (time.Duration, error) {
+	if requested < 0 {
+		return 0, fmt.Errorf("requested ttl %v is negative", requested)
+	}
+	ttl := issuer
+	if role > 0 && role < ttl {
+		ttl = role
+	}
+	if grantSeconds != nil {
+		s := *grantSeconds
+		if s <= 0 {
+			return 0, fmt.Errorf("grant max_ttl_seconds %d must be positive", s)
+		}
+		if s < int64(ttl/time.Second) {
+			ttl = time.Duration(s) * time.Second
+		}
+	}
+	if requested > 0 && requested < ttl {
+		ttl = requested
+	}
+	if ttl < time.Second {
+		return 0, fmt.Errorf("ttl %v is shorter than a second", ttl)
+	}
+	return ttl, nil
+}
