@@ -30,9 +30,11 @@ func newDemoCommand(s streams) *cobra.Command {
 		Use:   "demo",
 		Short: "Run the main job on the embedded example policy repo",
 		Long: `Run jit-policy's main job on the example policy repo embedded in the binary
-(examples/ in the source): test its policies, then decide each example input
-and check the outcome its file name promises (…-allow.json, …-deny.json).
-Exit 0 when everything holds.`,
+(examples/ in the source): test its policies, decide each example input and
+check the outcome its file name promises (…-allow.json, …-deny.json); then,
+with a CI token minted by a throwaway local OIDC issuer, issue an SSH
+certificate from the example policy, show it, revoke it and check the KRL.
+Everything happens in a temporary folder. Exit 0 when everything holds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return exit(runDemo(cmd.Context(), p))
@@ -77,7 +79,10 @@ func runDemo(ctx context.Context, p demoParams) int {
 		}
 	}
 	fmt.Fprintf(p.out, "\n%d decisions written to the audit log (one JSON line each)\n", strings.Count(auditLog.String(), "\n"))
-	return code
+	if code != exitOK {
+		return code
+	}
+	return demoPipeline(ctx, p, dir)
 }
 
 // demoDecide decides one input file and reports whether the outcome is the

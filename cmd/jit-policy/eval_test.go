@@ -78,7 +78,7 @@ func TestRunDemo(t *testing.T) {
 	if code := runDemo(context.Background(), demoParams{out: &out, err: &errOut}); code != 0 {
 		t.Fatalf("demo exit code = %d\n%s\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"PASS: ", "allowed: pipeline ssh/deploy", "denied: pull_request postgres/orders-readonly", "4 decisions written"} {
+	for _, want := range []string{"PASS: ", "allowed: pipeline ssh/deploy", "denied: pull_request postgres/orders-readonly", "4 decisions written", "Key ID: \"jit/", "revoked ", "REVOKED"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -63,6 +63,17 @@ func newClaims(tok *gooidc.IDToken) (*Claims, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, failf(ErrMalformed, "data after the claims object")
 	}
+	// encoding/json matches struct fields case-insensitively, so go-oidc
+	// would read "Sub" as sub while All holds both: refuse such payloads.
+	// These are the claims go-oidc and Claims read into fields.
+	registered := []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "at_hash", "_claim_names", "_claim_sources"}
+	for k := range all {
+		for _, name := range registered {
+			if k != name && strings.EqualFold(k, name) {
+				return nil, failf(ErrMalformed, "claim %s differs from %s only in case", quote(k), name)
+			}
+		}
+	}
 	c := &Claims{
 		Issuer:   tok.Issuer,
 		Subject:  tok.Subject,

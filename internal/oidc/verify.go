@@ -172,8 +172,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 }
 
 // canonical checks that raw is three dot-separated parts (only the
-// signature may be empty, as alg none's is, refused later) in canonical unpadded base64url: only the alphabet's characters (Go's
-// decoder skips CR and LF) and zero unused bits. go-jose verifies the
+// signature may be empty, as alg none's is, refused later) in canonical
+// unpadded base64url: only the alphabet's characters (Go's decoder skips
+// CR and LF) and zero unused bits. go-jose verifies the
 // signature over the decoded parts, so without this check many spellings
 // of one token would verify and each would count as a different token.
 func canonical(raw string) error {

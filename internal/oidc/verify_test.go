@@ -125,6 +125,7 @@ func TestVerify(t *testing.T) {
 		{"oversized", claims(map[string]any{"pad": strings.Repeat("a", MaxTokenBytes)}), ErrMalformed},
 		{"jti not a string", claims(map[string]any{"jti": 7}), ErrMalformed},
 		{"exp not a number", claims(map[string]any{"exp": "soon"}), ErrMalformed},
+		{"sub and Sub", claims(map[string]any{"Sub": "repo:evil/app:ref:refs/heads/main"}), ErrMalformed},
 		{"no iss", claims(map[string]any{"iss": nil}), ErrMalformed},
 		{"trailing newline", func(t *testing.T) string { return g.Mint(t, oidctest.MintOptions{}) + "\n" }, ErrMalformed},
 		{"JSON serialization", func(*testing.T) string {

@@ -64,7 +64,7 @@ func NewIssuer(t testing.TB) *Issuer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", i.serveDiscovery)
 	mux.HandleFunc("GET /.well-known/jwks", i.serveJWKS)
-	mux.HandleFunc("GET /token", func(w http.ResponseWriter, r *http.Request) { i.serveRunnerToken(t, w, r) })
+	mux.HandleFunc("GET /token", i.serveRunnerToken)
 	i.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		i.mu.Lock()
 		i.requests = append(i.requests, r.Method+" "+r.URL.RequestURI())
@@ -156,7 +156,7 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
 // /token?audience=A with the request token as bearer returns
 // {"count": len, "value": "<jwt>"} for audience A (default: the owner's URL,
 // as GitHub's).
-func (i *Issuer) serveRunnerToken(t testing.TB, w http.ResponseWriter, r *http.Request) {
+func (i *Issuer) serveRunnerToken(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "Bearer "+i.RequestToken {
 		http.Error(w, `{"message":"bad credentials"}`, http.StatusUnauthorized)
 		return
@@ -167,8 +167,7 @@ func (i *Issuer) serveRunnerToken(t testing.TB, w http.ResponseWriter, r *http.R
 	}
 	tok, err := i.mint(MintOptions{Claims: map[string]any{"aud": aud}})
 	if err != nil {
-		t.Errorf("oidctest: runner token: %v", err)
-		http.Error(w, "mint failed", http.StatusInternalServerError)
+		http.Error(w, "oidctest: mint: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	writeJSON(w, map[string]any{"count": len(tok), "value": tok})

@@ -19,11 +19,13 @@ func BenchmarkIssue(b *testing.B) {
 	req.Principals = []string{"deploy"}
 	ctx := context.Background()
 	b.ReportAllocs()
+	start := processCPU()
 	for b.Loop() {
 		if _, err := iss.Issue(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkRawSignCert is the floor: x/crypto's SignCert alone, with the
@@ -34,6 +36,7 @@ func BenchmarkRawSignCert(b *testing.B) {
 	after := uint64(testNow.Add(-ClockSkew).Unix())
 	before := uint64(testNow.Add(15 * time.Minute).Unix())
 	b.ReportAllocs()
+	start := processCPU()
 	for b.Loop() {
 		c := &ssh.Certificate{
 			Key: key, Serial: 42, CertType: ssh.UserCert, KeyId: "jit/lease-1/pr/7/alice",
@@ -47,4 +50,5 @@ func BenchmarkRawSignCert(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }

@@ -237,7 +237,6 @@ func TestRSACA(t *testing.T) {
 	}
 }
 
-
 func TestNewErrors(t *testing.T) {
 	ca := ed25519Signer(t)
 	tests := []struct {

@@ -35,7 +35,8 @@ import (
 
 	"github.com/jit-policy/jit-policy/internal/lease"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // BusyTimeout is how long an operation waits for another connection or
@@ -114,16 +115,52 @@ func createFile(path string) error {
 
 // init switches the database to WAL mode and brings its schema up to date.
 func (s *Store) init(ctx context.Context) error {
-	// WAL is a property of the file, kept once set; a filesystem that cannot
-	// hold the shared-memory index leaves the old mode in place.
-	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
-		return fmt.Errorf("open lease database %s: switching to WAL mode: %w; is it a SQLite file on a local filesystem?", s.path, err)
-	}
-	if mode != "wal" {
-		return fmt.Errorf("open lease database %s: journal mode is %q, not wal; keep the file on a local filesystem", s.path, mode)
+	if err := s.enableWAL(ctx); err != nil {
+		return err
 	}
 	return s.migrate(ctx)
+}
+
+// enableWAL puts the database in WAL mode, a property of the file that
+// stays once set. Switching needs the file to itself and SQLite reports
+// SQLITE_BUSY at once, without waiting, if another connection has it open
+// (say a second process opening a new file at the same moment), so the
+// switch is retried until BusyTimeout.
+func (s *Store) enableWAL(ctx context.Context) error {
+	deadline := time.Now().Add(BusyTimeout)
+	for {
+		var mode string
+		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+		if err == nil && mode != "wal" {
+			err = s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		}
+		switch {
+		case err == nil && mode == "wal":
+			return nil
+		case err == nil:
+			// A filesystem that cannot hold the shared-memory index keeps the
+			// old mode.
+			return fmt.Errorf("open lease database %s: journal mode is %q, not wal; keep the file on a local filesystem", s.path, mode)
+		case !isBusy(err) || time.Now().After(deadline):
+			return fmt.Errorf("open lease database %s: switching to WAL mode: %w; is it a SQLite file on a local filesystem, not held by another program?", s.path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("open lease database %s: %w", s.path, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED (or
+// one of their extended codes).
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	code := e.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 }
 
 // Path returns the absolute path of the database file.
