@@ -65,16 +65,17 @@ func TestLoadEncryptedOpenSSH(t *testing.T) {
 }
 
 // TestLoadSSHKeygenEncrypted loads keys that OpenSSH's own ssh-keygen wrote
-// with a passphrase (-N).
+// with a passphrase (-N), in its own format and as legacy encrypted PEM.
 func TestLoadSSHKeygenEncrypted(t *testing.T) {
 	if _, err := exec.LookPath("ssh-keygen"); err != nil {
 		t.Skip("ssh-keygen not found (apt-get install openssh-client); the x/crypto-encrypted case still runs")
 	}
 	const pass = "s3cret passphrase"
-	tests := []struct{ name, typ, bits string }{
-		{"ed25519", "ed25519", ""},
-		{"ecdsa-384", "ecdsa", "384"},
-		{"rsa-3072", "rsa", "3072"},
+	tests := []struct{ name, typ, bits, format string }{
+		{"ed25519", "ed25519", "", ""},
+		{"ecdsa-384", "ecdsa", "384", ""},
+		{"rsa-3072", "rsa", "3072", ""},
+		{"ecdsa-256-legacy-pem", "ecdsa", "256", "PEM"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,8 +85,16 @@ func TestLoadSSHKeygenEncrypted(t *testing.T) {
 			if tc.bits != "" {
 				args = append(args, "-b", tc.bits)
 			}
+			if tc.format != "" {
+				args = append(args, "-m", tc.format)
+			}
 			if out, err := exec.Command("ssh-keygen", args...).CombinedOutput(); err != nil {
 				t.Fatalf("ssh-keygen: %v: %s", err, out)
+			}
+			if tc.format == "PEM" {
+				if b, _ := os.ReadFile(path); !strings.Contains(string(b), "Proc-Type: 4,ENCRYPTED") {
+					t.Fatalf("ssh-keygen -m PEM did not write a legacy encrypted PEM:\n%.60s", b)
+				}
 			}
 			pubData, err := os.ReadFile(path + ".pub")
 			if err != nil {

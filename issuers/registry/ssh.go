@@ -53,7 +53,9 @@ func (e *sshEntry) caPublicKey(ctx context.Context) (ssh.PublicKey, error) {
 const caKeyTimeout = 20 * time.Second
 
 func newSSH(ctx context.Context, c *config.SSHIssuer, getenv func(string) string) (issuers.Issuer, error) {
-	key, err := cakey.Load(ctx, c.CAKey, getenv)
+	// A KMS signer keeps the context for every later call: it must not be
+	// the one request's context that first built the issuer.
+	key, err := cakey.Load(context.WithoutCancel(ctx), c.CAKey, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("loading the SSH CA key: %w", err)
 	}

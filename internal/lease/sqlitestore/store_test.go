@@ -188,7 +188,7 @@ func TestOpenErrors(t *testing.T) {
 func TestConcurrentOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "leases.db")
 	var wg sync.WaitGroup
-	stores := make([]*Store, 4)
+	stores := make([]*Store, 8)
 	for i := range stores {
 		wg.Go(func() {
 			s, err := Open(context.Background(), path)
@@ -197,6 +197,9 @@ func TestConcurrentOpen(t *testing.T) {
 				return
 			}
 			stores[i] = s
+			if err := s.Put(context.Background(), testLease(string(rune('a'+i)))); err != nil {
+				t.Errorf("Put after a concurrent Open: %v", err)
+			}
 		})
 	}
 	wg.Wait()
