@@ -103,7 +103,7 @@ func hangingServer(t *testing.T) (string, *atomic.Int64) {
 }
 
 // buildBinary builds jit-policy once per test run.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "jit-policy")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

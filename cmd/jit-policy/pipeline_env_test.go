@@ -46,7 +46,7 @@ grant := {"max_ttl_seconds": 600, "principals": ["nobody", "daemon"]}
 
 // newPipelineEnv writes the repo; extraConfig is appended to the ssh
 // issuer's settings (e.g. a different ca_key).
-func newPipelineEnv(t *testing.T, caKey string) *pipelineEnv {
+func newPipelineEnv(t testing.TB, caKey string) *pipelineEnv {
 	t.Helper()
 	dir := t.TempDir()
 	e := &pipelineEnv{dir: dir, oidc: oidctest.NewIssuer(t), krl: filepath.Join(dir, "revoked.krl"), leases: filepath.Join(dir, "leases.db")}
@@ -84,7 +84,7 @@ issuers:
 	return e
 }
 
-func mustWrite(t *testing.T, path, body string) {
+func mustWrite(t testing.TB, path, body string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func mustWrite(t *testing.T, path, body string) {
 }
 
 // userKey writes a fresh Ed25519 key pair as NAME and NAME.pub.
-func (e *pipelineEnv) userKey(t *testing.T, name string) (ssh.Signer, string) {
+func (e *pipelineEnv) userKey(t testing.TB, name string) (ssh.Signer, string) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

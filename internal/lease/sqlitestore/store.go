@@ -15,7 +15,7 @@
 // Its limit: one machine. SQLite's locks need a local filesystem (not NFS or
 // a volume shared between hosts), so the file cannot coordinate many runners
 // or a fleet of brokers. The store shared by many runners is PostgreSQL, a
-// separate backend.
+// separate backend (a later issue).
 //
 // The file is created 0600 in a directory created 0700 (SQLite gives its -wal
 // and -shm files the database file's mode). Times are stored as integer Unix
@@ -35,7 +35,7 @@ import (
 
 	"github.com/jit-policy/jit-policy/internal/lease"
 
-	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
