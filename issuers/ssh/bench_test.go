@@ -7,16 +7,20 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/jit-policy/jit-policy/engine"
 )
 
 // BenchmarkIssue measures the whole issue path for an Ed25519 user key and
-// an Ed25519 CA: parse the authorized_keys line, clamp, merge options, sign,
-// marshal the certificate line and build the outputs.
+// an Ed25519 CA: parse the authorized_keys line, clamp to a role with
+// extensions and critical options and to a grant, sign, build the
+// certificate line and the outputs.
 func BenchmarkIssue(b *testing.B) {
 	ca, user := ed25519Signer(b), ed25519Signer(b)
 	iss := newIssuer(b, ca)
 	req := request("locked", authorizedKey(user.PublicKey()))
 	req.Principals = []string{"deploy"}
+	req.Grant = &engine.Grant{MaxTTLSeconds: ttlSeconds(900), Principals: []string{"deploy", "ubuntu"}}
 	ctx := context.Background()
 	b.ReportAllocs()
 	start := processCPU()

@@ -49,13 +49,14 @@ type Plan struct {
 	CriticalOptions map[string]string
 }
 
-// Plan clamps req to its role, the issuer and the grant without signing
-// anything (for --dry-run, and the first step of Issue). It fails when the
-// role is unknown or anything clamps to nothing.
+// Plan clamps req to its role (req.Lease.Role), the issuer and the grant
+// without signing anything (for --dry-run, and the first step of Issue). It
+// fails when the role is unknown or anything clamps to nothing; Issue
+// prefixes its errors with the role.
 func (i *Issuer) Plan(req issuers.Request) (Plan, error) {
-	role, ok := i.roles[req.Lease.Role]
+	r, ok := i.roles[req.Lease.Role]
 	if !ok {
-		return Plan{}, fmt.Errorf("ssh issuer has no role %q", req.Lease.Role)
+		return Plan{}, errors.New("no such role in issuers.ssh.roles")
 	}
 	g := req.Grant
 	if g == nil {
@@ -63,21 +64,21 @@ func (i *Issuer) Plan(req issuers.Request) (Plan, error) {
 	}
 	var p Plan
 	var err error
-	if p.Principals, err = clampPrincipals(req.Principals, g.Principals, role.Principals); err != nil {
+	if p.Principals, err = clampPrincipals(req.Principals, g.Principals, r.principals); err != nil {
 		return Plan{}, err
 	}
-	if p.TTL, err = clampTTL(req.TTL, g.MaxTTLSeconds, role.MaxTTL.Duration, i.maxTTL); err != nil {
+	if p.TTL, err = clampTTL(req.TTL, g.MaxTTLSeconds, r.maxTTL, i.maxTTL); err != nil {
 		return Plan{}, err
 	}
 	if req.Now.IsZero() || req.Now.Add(-ClockSkew).Unix() <= 0 {
-		return Plan{}, errors.New("ssh issuer: the request has no issue time")
+		return Plan{}, errors.New("the request has no issue time")
 	}
 	p.ValidAfter = time.Unix(req.Now.Add(-ClockSkew).Unix(), 0).UTC()
 	p.ValidBefore = time.Unix(req.Now.Add(p.TTL).Unix(), 0).UTC()
-	if p.Extensions, err = MergeExtensions(role.Extensions, g.Extensions); err != nil {
+	if p.Extensions, err = r.mergeExtensions(g.Extensions); err != nil {
 		return Plan{}, fmt.Errorf("extensions: %w", err)
 	}
-	if p.CriticalOptions, err = MergeCriticalOptions(role.CriticalOptions, g.CriticalOptions); err != nil {
+	if p.CriticalOptions, err = r.mergeCriticalOptions(g.CriticalOptions); err != nil {
 		return Plan{}, fmt.Errorf("critical options: %w", err)
 	}
 	return p, nil
@@ -85,17 +86,18 @@ func (i *Issuer) Plan(req issuers.Request) (Plan, error) {
 
 // clampPrincipals returns requested ∩ grant ∩ role, in the order requested
 // (or the role's order when nothing was requested), without duplicates. A
-// nil grant does not constrain; an empty one allows nothing. The role is
-// never empty. An empty result is an error.
+// nil grant does not constrain; an empty one allows nothing. The role's
+// principals are checked already (compileRole); the requested and granted
+// ones are checked here. An empty result is an error.
 func clampPrincipals(requested, grant, role []string) ([]string, error) {
-	for _, list := range []struct {
-		what  string
-		names []string
-	}{{"requested", requested}, {"grant", grant}, {"role", role}} {
-		for _, p := range list.names {
-			if err := ValidatePrincipal(p); err != nil {
-				return nil, fmt.Errorf("%s %w", list.what, err)
-			}
+	for _, p := range requested {
+		if err := ValidatePrincipal(p); err != nil {
+			return nil, fmt.Errorf("requested %w", err)
+		}
+	}
+	for _, p := range grant {
+		if err := ValidatePrincipal(p); err != nil {
+			return nil, fmt.Errorf("grant %w", err)
 		}
 	}
 	if len(role) == 0 {

@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"net"
@@ -56,6 +57,9 @@ func newIssuer(t testing.TB, ca ssh.Signer) *Issuer {
 	}
 	return i
 }
+
+// sameKey reports whether two public keys are equal.
+func sameKey(a, b ssh.PublicKey) bool { return bytes.Equal(a.Marshal(), b.Marshal()) }
 
 func authorizedKey(k ssh.PublicKey) []byte { return ssh.MarshalAuthorizedKey(k) }
 

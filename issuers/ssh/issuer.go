@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +31,8 @@ type Issuer struct {
 	ca         ssh.Signer
 	algorithms []string // what ca signs with; see signingAlgorithms
 	maxTTL     time.Duration
-	roles      map[string]config.SSHRole
+	roles      map[string]*role
+	caKey      []byte // the CA's public key, wire format
 }
 
 var _ issuers.Issuer = (*Issuer)(nil)
@@ -57,36 +59,21 @@ func New(cfg *config.SSHIssuer, ca ssh.Signer) (*Issuer, error) {
 	if len(cfg.Roles) == 0 {
 		return nil, errors.New("ssh issuer: no roles")
 	}
-	i := &Issuer{ca: signer, algorithms: algorithms, maxTTL: cfg.MaxTTL.Duration, roles: make(map[string]config.SSHRole, len(cfg.Roles))}
+	i := &Issuer{
+		ca:         signer,
+		algorithms: algorithms,
+		maxTTL:     cfg.MaxTTL.Duration,
+		roles:      make(map[string]*role, len(cfg.Roles)),
+		caKey:      signer.PublicKey().Marshal(),
+	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Roles)) {
-		r := cfg.Roles[name]
-		if err := checkRole(r); err != nil {
+		r, err := compileRole(cfg.Roles[name])
+		if err != nil {
 			return nil, fmt.Errorf("ssh issuer: role %s: %w", name, err)
 		}
-		r.Principals = slices.Clone(r.Principals)
-		r.Extensions = maps.Clone(r.Extensions)
-		r.CriticalOptions = maps.Clone(r.CriticalOptions)
 		i.roles[name] = r
 	}
 	return i, nil
-}
-
-func checkRole(r config.SSHRole) error {
-	if len(r.Principals) == 0 {
-		return errors.New("no principals")
-	}
-	for _, p := range r.Principals {
-		if err := ValidatePrincipal(p); err != nil {
-			return err
-		}
-	}
-	if r.MaxTTL.Duration < 0 {
-		return errors.New("negative max_ttl")
-	}
-	if err := ValidateExtensions(r.Extensions); err != nil {
-		return err
-	}
-	return ValidateCriticalOptions(r.CriticalOptions)
 }
 
 // Issue signs a user certificate for req.Lease: the key from req.PublicKey
@@ -154,7 +141,7 @@ func (i *Issuer) userKey(req issuers.Request, comment string) (ssh.PublicKey, st
 	if err != nil {
 		return nil, "", err
 	}
-	if sameKey(key, i.ca.PublicKey()) {
+	if bytes.Equal(key.Marshal(), i.caKey) {
 		return nil, "", errors.New("public key: is the CA's own key; refusing to certify it")
 	}
 	return key, "", nil

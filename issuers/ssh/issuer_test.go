@@ -2,11 +2,6 @@ package ssh
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -134,7 +129,7 @@ func TestIssueErrors(t *testing.T) {
 		edit func(*issuers.Request)
 		want string
 	}{
-		{"unknown role", nil, func(r *issuers.Request) { r.Lease.Role = "nope" }, `no role "nope"`},
+		{"unknown role", nil, func(r *issuers.Request) { r.Lease.Role = "nope" }, "role nope: no such role"},
 		{"serial 0", nil, func(r *issuers.Request) { r.Lease.Credential.Serial = 0 }, "no certificate serial"},
 		{"no key id", nil, func(r *issuers.Request) { r.Lease.Credential.KeyID = "" }, "no certificate key id"},
 		{"key id with newline", nil, func(r *issuers.Request) { r.Lease.Credential.KeyID = "a\nb" }, "control character"},
@@ -190,53 +185,6 @@ func TestIssueLockedRole(t *testing.T) {
 	}
 }
 
-func TestRSACA(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := ssh.NewSignerFromSigner(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sha512, err := ssh.NewSignerWithAlgorithms(plain.(ssh.AlgorithmSigner), []string{ssh.KeyAlgoRSASHA512})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sha256, err := ssh.NewSignerWithAlgorithms(plain.(ssh.AlgorithmSigner), []string{ssh.KeyAlgoRSASHA256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := ed25519Signer(t)
-	for _, tt := range []struct {
-		name string
-		ca   ssh.Signer
-		want string // "" = ok
-	}{
-		{"wrapped rsa-sha2-512", sha512, ""},
-		{"plain RSA signer", plain, ""},
-		{"restricted to rsa-sha2-256", sha256, "restricted"},
-		{"cannot choose algorithm", plainSigner{plain}, "SHA-1"},
-	} {
-		iss, err := New(testConfig(), tt.ca)
-		if !wantErr(t, tt.name, err, tt.want) {
-			continue
-		}
-		cred, err := iss.Issue(context.Background(), request("wide", authorizedKey(user.PublicKey())))
-		if err != nil {
-			t.Errorf("%s: Issue: %v", tt.name, err)
-			continue
-		}
-		cert := parseCert(t, cred)
-		if cert.Signature.Format != ssh.KeyAlgoRSASHA512 {
-			t.Errorf("%s: signature format %q, want rsa-sha2-512", tt.name, cert.Signature.Format)
-		}
-		if _, err := checker(plain.PublicKey(), testNow).Authenticate(connMeta{"ubuntu"}, cert); err != nil {
-			t.Errorf("%s: Authenticate: %v", tt.name, err)
-		}
-	}
-}
-
 func TestNewErrors(t *testing.T) {
 	ca := ed25519Signer(t)
 	tests := []struct {
@@ -284,43 +232,25 @@ func TestNewCopiesConfig(t *testing.T) {
 
 func mapsEqual(a, b map[string]string) bool { return maps.Equal(a, b) }
 
-// TestCertificateLine checks the certificate line built from the signed
-// bytes against x/crypto's own marshalling, for each kind of CA.
-func TestCertificateLine(t *testing.T) {
-	ecKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+// TestIssueConcurrent issues from many goroutines (run with -race).
+func TestIssueConcurrent(t *testing.T) {
+	ca, user := ed25519Signer(t), ed25519Signer(t)
+	iss := newIssuer(t, ca)
+	errs := make(chan error, 16)
+	for n := range 16 {
+		go func() {
+			req := request("locked", authorizedKey(user.PublicKey()))
+			req.Lease.Credential.Serial = uint64(n + 1)
+			if n%2 == 0 {
+				req.Grant = &engine.Grant{CriticalOptions: map[string]string{OptSourceAddress: "10.2.0.0/16"}}
+			}
+			_, err := iss.Issue(context.Background(), req)
+			errs <- err
+		}()
 	}
-	cas := map[string]ssh.Signer{"ed25519": ed25519Signer(t), "plain ed25519": plainSigner{ed25519Signer(t)}}
-	if cas["ecdsa"], err = ssh.NewSignerFromSigner(ecKey); err != nil {
-		t.Fatal(err)
-	}
-	if cas["rsa"], err = ssh.NewSignerFromSigner(mustRSA(t, 2048)); err != nil {
-		t.Fatal(err)
-	}
-	for name, ca := range cas {
-		req := request("locked", nil)
-		req.GenerateKey = true
-		cred, err := newIssuer(t, ca).Issue(context.Background(), req)
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		cert := parseCert(t, cred)
-		o, _ := output(cred, OutputCertificate)
-		if want := strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(cert)), "\n"); o.Value != want {
-			t.Errorf("%s: certificate line differs from ssh.MarshalAuthorizedKey", name)
-		}
-		if _, err := checker(ca.PublicKey(), testNow).Authenticate(connMeta{"deploy"}, cert); err != nil {
-			t.Errorf("%s: Authenticate: %v", name, err)
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Errorf("Issue: %v", err)
 		}
 	}
-}
-
-// plainSigner is an ssh.Signer and nothing more, like a minimal KMS adapter.
-type plainSigner struct{ s ssh.Signer }
-
-func (p plainSigner) PublicKey() ssh.PublicKey { return p.s.PublicKey() }
-func (p plainSigner) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
-	return p.s.Sign(r, data)
 }

@@ -131,6 +131,3 @@ func caSigner(ca ssh.Signer) (ssh.Signer, error) {
 	}
 	return s, nil
 }
-
-// sameKey reports whether two public keys are equal.
-func sameKey(a, b ssh.PublicKey) bool { return bytes.Equal(a.Marshal(), b.Marshal()) }

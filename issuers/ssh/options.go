@@ -42,13 +42,18 @@ func MergeExtensions(role, grant map[string]string) (map[string]string, error) {
 	if err := ValidateExtensions(grant); err != nil {
 		return nil, fmt.Errorf("grant: %w", err)
 	}
+	return mergeExtensions(role, grant), nil
+}
+
+// mergeExtensions is MergeExtensions after the checks.
+func mergeExtensions(role, grant map[string]string) map[string]string {
 	switch {
 	case role == nil && grant == nil:
-		return DefaultExtensions(), nil
+		return DefaultExtensions()
 	case grant == nil:
-		return maps.Clone(role), nil
+		return maps.Clone(role)
 	case role == nil:
-		return maps.Clone(grant), nil
+		return maps.Clone(grant)
 	}
 	out := make(map[string]string, len(role))
 	for name, value := range role {
@@ -56,7 +61,7 @@ func MergeExtensions(role, grant map[string]string) (map[string]string, error) {
 			out[name] = value
 		}
 	}
-	return out, nil
+	return out
 }
 
 // ValidateExtensions checks certificate extensions: OpenSSH's own flags

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -27,18 +28,34 @@ func (i *Issuer) sign(cert *ssh.Certificate) (string, error) {
 	}
 	if cert.Signature.Format == ssh.KeyAlgoRSA {
 		// Never hand out a SHA-1 signature, whatever the signer did.
-		return "", fmt.Errorf("ssh issuer: the CA signed with ssh-rsa (SHA-1); refusing the certificate")
+		return "", errors.New("ssh issuer: the CA signed with ssh-rsa (SHA-1); refusing the certificate")
 	}
 	if rec.calls != 1 {
 		// Not the single signing call this shortcut relies on: marshal it all.
 		return strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(cert)), "\n"), nil
 	}
-	sig := ssh.Marshal(cert.Signature)
-	blob := make([]byte, 0, len(rec.signed)+4+len(sig))
-	blob = append(blob, rec.signed...)
-	blob = binary.BigEndian.AppendUint32(blob, uint32(len(sig)))
-	blob = append(blob, sig...)
-	return cert.Type() + " " + base64.StdEncoding.EncodeToString(blob), nil
+	return certLine(cert.Type(), rec.signed, cert.Signature), nil
+}
+
+// certLine returns "TYPE BASE64" for the certificate whose signed bytes
+// are signed and whose signature is sig: the signed bytes followed by the
+// signature as an SSH string (RFC 4251 encoding of RFC 4253's signature
+// blob: string format, string blob, then any rest).
+func certLine(typ string, signed []byte, sig *ssh.Signature) string {
+	sigLen := 4 + len(sig.Format) + 4 + len(sig.Blob) + len(sig.Rest)
+	blob := make([]byte, 0, len(signed)+4+sigLen)
+	blob = append(blob, signed...)
+	blob = binary.BigEndian.AppendUint32(blob, uint32(sigLen))
+	blob = binary.BigEndian.AppendUint32(blob, uint32(len(sig.Format)))
+	blob = append(blob, sig.Format...)
+	blob = binary.BigEndian.AppendUint32(blob, uint32(len(sig.Blob)))
+	blob = append(blob, sig.Blob...)
+	blob = append(blob, sig.Rest...)
+	line := make([]byte, len(typ)+1+base64.StdEncoding.EncodedLen(len(blob)))
+	n := copy(line, typ)
+	line[n] = ' '
+	base64.StdEncoding.Encode(line[n+1:], blob)
+	return string(line)
 }
 
 // signingAlgorithms returns the algorithms the CA signs with: its own list
