@@ -58,19 +58,26 @@ func (v *validator) ssh(path string, s *SSHIssuer) {
 				v.fail(fmt.Sprintf("%s.principals[%d]", rp, i), "must be a non-empty name without spaces or commas")
 			}
 		}
-		v.sshNames(rp+".extensions", "extension", r.Extensions, sshExtensions)
-		v.sshNames(rp+".critical_options", "critical option", r.CriticalOptions, sshCriticalOptions)
+		v.sshNames(rp+".extensions", "extension", r.Extensions, sshExtensions, true)
+		v.sshNames(rp+".critical_options", "critical option", r.CriticalOptions, sshCriticalOptions, false)
 		v.roleTTL(rp, r.MaxTTL, s.MaxTTL)
 	}
 }
 
 // sshNames checks certificate extension or critical option names: OpenSSH's
 // own, or a vendor name@domain.
-func (v *validator) sshNames(path, what string, m map[string]string, known []string) {
+func (v *validator) sshNames(path, what string, m map[string]string, known []string, vendor bool) {
 	for _, name := range slices.Sorted(maps.Keys(m)) {
-		if !slices.Contains(known, name) && !strings.Contains(name, "@") {
+		switch {
+		case slices.Contains(known, name):
+		case vendor && strings.Contains(name, "@"):
+		case vendor:
 			v.fail(path+"."+name, "unknown %s; use one of %s, or a vendor name@domain",
 				what, strings.Join(known, ", "))
+		default:
+			// sshd refuses a certificate with a critical option it does not
+			// know, so vendor options would only lock users out.
+			v.fail(path+"."+name, "unknown %s; use one of %s", what, strings.Join(known, ", "))
 		}
 	}
 }

@@ -23,18 +23,19 @@ const (
 var flagExtensions = []string{"no-touch-required", "permit-X11-forwarding", "permit-agent-forwarding",
 	"permit-port-forwarding", "permit-pty", "permit-user-rc"}
 
-// DefaultExtensions are issued when neither the role nor the grant names
-// any extensions: an interactive terminal and nothing else.
+// DefaultExtensions are what a role without extensions allows: an
+// interactive terminal and nothing else.
 func DefaultExtensions() map[string]string { return map[string]string{"permit-pty": ""} }
 
 // maxOptionBytes bounds each option or extension name and value.
 const maxOptionBytes = 4096
 
 // MergeExtensions returns the extensions to issue from the role's and the
-// grant's. A nil map is "not set"; a non-nil empty map is set and allows
-// nothing. Both set: the names present in both, with the role's values.
-// One set: that one. Neither: [DefaultExtensions]. Both inputs are checked
-// with [ValidateExtensions] first.
+// grant's: the names in both, with the role's values. A role without
+// extensions (nil) allows [DefaultExtensions]; a grant without extensions
+// (nil) does not narrow; a non-nil empty map allows nothing. A grant never
+// adds an extension the role does not allow. Both inputs are checked with
+// [ValidateExtensions] first.
 func MergeExtensions(role, grant map[string]string) (map[string]string, error) {
 	if err := ValidateExtensions(role); err != nil {
 		return nil, fmt.Errorf("role: %w", err)
@@ -46,14 +47,14 @@ func MergeExtensions(role, grant map[string]string) (map[string]string, error) {
 }
 
 // mergeExtensions is MergeExtensions after the checks.
+// A role without extensions allows the defaults, so a grant only ever
+// narrows what the role allows: it never adds an extension.
 func mergeExtensions(role, grant map[string]string) map[string]string {
-	switch {
-	case role == nil && grant == nil:
-		return DefaultExtensions()
-	case grant == nil:
+	if role == nil {
+		role = DefaultExtensions()
+	}
+	if grant == nil {
 		return maps.Clone(role)
-	case role == nil:
-		return maps.Clone(grant)
 	}
 	out := make(map[string]string, len(role))
 	for name, value := range role {

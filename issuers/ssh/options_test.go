@@ -17,7 +17,8 @@ func TestMergeExtensions(t *testing.T) {
 	}{
 		{"neither: default", nil, nil, opts{"permit-pty": ""}, ""},
 		{"role only", opts{"permit-port-forwarding": ""}, nil, opts{"permit-port-forwarding": ""}, ""},
-		{"grant only", nil, opts{"permit-agent-forwarding": ""}, opts{"permit-agent-forwarding": ""}, ""},
+		{"a grant cannot add to the role's defaults", nil, opts{"permit-agent-forwarding": ""}, opts{}, ""},
+		{"a grant narrows the role's defaults", nil, opts{"permit-pty": "", "permit-user-rc": ""}, opts{"permit-pty": ""}, ""},
 		{"both: intersection", opts{"permit-pty": "", "permit-port-forwarding": "", "permit-user-rc": ""},
 			opts{"permit-pty": "", "permit-user-rc": "", "permit-X11-forwarding": ""},
 			opts{"permit-pty": "", "permit-user-rc": ""}, ""},
