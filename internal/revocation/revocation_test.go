@@ -1,0 +1,111 @@
+package revocation_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/lease/sqlitestore"
+	"github.com/jit-policy/jit-policy/internal/revocation"
+	"github.com/jit-policy/jit-policy/issuers"
+)
+
+// listIssuer records what it revokes and publishes; Fail makes Revoke fail.
+type listIssuer struct {
+	revoked   []string
+	published [][]string
+	fail      bool
+}
+
+func (*listIssuer) Issue(context.Context, issuers.Request) (issuers.Credential, error) {
+	return issuers.Credential{}, errors.New("not used")
+}
+
+func (l *listIssuer) Revoke(_ context.Context, ls lease.Lease) error {
+	if l.fail {
+		return errors.New("backend down")
+	}
+	l.revoked = append(l.revoked, ls.ID)
+	return nil
+}
+
+func (l *listIssuer) Publish(_ context.Context, revoked []lease.Lease) error {
+	var ids []string
+	for _, r := range revoked {
+		ids = append(ids, r.ID)
+	}
+	l.published = append(l.published, ids)
+	return nil
+}
+
+func setup(t *testing.T, now time.Time) (*revocation.Revoker, *listIssuer, lease.Store) {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "leases.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	put := func(id string, issued, expires time.Time, activate bool) {
+		if err := st.Put(context.Background(), lease.Lease{ID: id, Issuer: "ssh", Role: "deploy", IssuedAt: issued, ExpiresAt: expires, Credential: lease.Credential{Serial: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if activate {
+			if err := st.Activate(context.Background(), id, lease.Credential{Serial: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	put("expired", now.Add(-time.Hour), now.Add(-time.Minute), true)
+	put("live", now.Add(-time.Minute), now.Add(time.Hour), true)
+	put("stuck", now.Add(-10*time.Minute), now.Add(time.Hour), false)
+	put("issuing", now.Add(-time.Second), now.Add(time.Hour), false)
+	iss := &listIssuer{}
+	return &revocation.Revoker{Leases: st, Issuers: map[string]issuers.Issuer{"ssh": iss}}, iss, st
+}
+
+func TestSweep(t *testing.T) {
+	now := time.Now()
+	r, iss, st := setup(t, now)
+	rep, err := r.Sweep(context.Background(), now, 2*time.Minute)
+	if err != nil || rep.Err() != nil {
+		t.Fatalf("Sweep: %v %v", err, rep.Err())
+	}
+	if got := slices.Sorted(slices.Values(rep.Revoked)); !slices.Equal(got, []string{"expired", "stuck"}) {
+		t.Errorf("revoked %v, want expired and stuck (not live, not the one still issuing)", got)
+	}
+	// The list names the revoked leases still worth listing: the expired
+	// one stays within the publishing margin.
+	if len(iss.published) == 0 || !slices.Equal(slices.Sorted(slices.Values(iss.published[len(iss.published)-1])), []string{"expired", "stuck"}) {
+		t.Errorf("published %v", iss.published)
+	}
+	l, err := st.Get(context.Background(), "stuck")
+	if err != nil || l.State != lease.Revoked || l.RevokedBy != lease.BySweep {
+		t.Errorf("stuck lease = %+v, %v", l, err)
+	}
+}
+
+func TestRevokeTwiceAndFailure(t *testing.T) {
+	now := time.Now()
+	r, iss, st := setup(t, now)
+	if rep := r.Revoke(context.Background(), []string{"live"}, lease.ByManual, now); len(rep.Revoked) != 1 || rep.Err() != nil {
+		t.Fatalf("first revoke: %+v", rep)
+	}
+	if rep := r.Revoke(context.Background(), []string{"live"}, lease.ByPostStep, now); len(rep.Skipped) != 1 || rep.Err() != nil {
+		t.Errorf("second revoke = %+v, want skipped", rep)
+	}
+	if len(iss.revoked) != 1 {
+		t.Errorf("backend revoked %d times, want once", len(iss.revoked))
+	}
+	iss.fail = true
+	rep := r.Revoke(context.Background(), []string{"stuck"}, lease.ByManual, now)
+	if rep.Err() == nil {
+		t.Fatal("a failing backend reported success")
+	}
+	if l, err := st.Get(context.Background(), "stuck"); err != nil || l.State != lease.Pending {
+		t.Errorf("after a failed revoke the lease is %+v, %v; want it back to pending for a retry", l, err)
+	}
+}
