@@ -38,7 +38,7 @@ func (v *claimsVerifier) Verify(context.Context, string) (*oidc.Claims, error) {
 			"repository": "acme/shop", "repository_id": "681726152", "repository_owner_id": "159127455",
 			"ref": "refs/heads/main", "environment": "prod",
 			"job_workflow_ref": "acme/shop/.github/workflows/deploy.yml@refs/heads/main",
-			"run_id": "12074658213", "run_attempt": "1", "check_run_id": "33660514208",
+			"run_id":           "12074658213", "run_attempt": "1", "check_run_id": "33660514208",
 		},
 	}, nil
 }
