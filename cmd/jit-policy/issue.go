@@ -16,11 +16,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jit-policy/jit-policy/action/idtoken"
+	"github.com/jit-policy/jit-policy/internal/app"
+	"github.com/jit-policy/jit-policy/internal/config"
 	"github.com/jit-policy/jit-policy/internal/exchange"
-	"github.com/jit-policy/jit-policy/internal/lease"
-	"github.com/jit-policy/jit-policy/internal/oidc"
 	"github.com/jit-policy/jit-policy/issuers"
-	"github.com/jit-policy/jit-policy/issuers/registry"
 )
 
 // issueParams are the inputs of `jit-policy issue`.
@@ -81,34 +80,21 @@ func runIssue(ctx context.Context, p issueParams) int {
 		fmt.Fprintf(p.err, "--format %q: use text or json\n", p.format)
 		return exitError
 	}
-	rt, err := openRuntime(ctx, p.config)
+	rt, err := app.Open(ctx, p.config, p.getenv)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitError
 	}
 	defer rt.Close()
-	eng, log, err := rt.engine(ctx, p.err)
+	x, err := rt.Exchange(ctx, p.err)
 	if err != nil {
 		fmt.Fprintf(p.err, "denied: %v\n", err)
 		return exitError
 	}
-	defer log.Close()
-	verifier, err := oidc.NewVerifier(rt.cfg.OIDC, nil)
+	req, token, err := p.request(ctx, rt.Config)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitError
-	}
-	req, token, err := p.request(ctx, rt)
-	if err != nil {
-		fmt.Fprintln(p.err, err)
-		return exitError
-	}
-	x := &exchange.Exchange{
-		Verifier: verifier, Decider: eng, Leases: rt.leases, Replay: rt.leases, Issuers: rt.issuers,
-		Limits: registry.Limits(rt.cfg),
-		OnFailure: func(ctx context.Context, id string) error {
-			return rt.revoker().Revoke(ctx, []string{id}, lease.ByManual, time.Now()).Err()
-		},
 	}
 	res, err := x.Issue(ctx, token, req, time.Now())
 	switch {
@@ -133,7 +119,7 @@ func runIssue(ctx context.Context, p issueParams) int {
 }
 
 // request reads the request's files and the token.
-func (p issueParams) request(ctx context.Context, rt *runtime) (exchange.Request, string, error) {
+func (p issueParams) request(ctx context.Context, cfg *config.Config) (exchange.Request, string, error) {
 	req := exchange.Request{Issuer: p.issuer, Role: p.role, TTL: p.ttl, Principals: p.principals, GenerateKey: p.generateKey, DryRun: p.dryRun}
 	var err error
 	if p.publicKey != "" {
@@ -149,11 +135,11 @@ func (p issueParams) request(ctx context.Context, rt *runtime) (exchange.Request
 	if p.publicKey == "" && p.csr == "" && !p.generateKey {
 		return req, "", errors.New("give --public-key FILE, --csr FILE or --generate-key")
 	}
-	token, err := p.token(ctx, rt)
+	token, err := p.token(ctx, cfg)
 	return req, token, err
 }
 
-func (p issueParams) token(ctx context.Context, rt *runtime) (string, error) {
+func (p issueParams) token(ctx context.Context, cfg *config.Config) (string, error) {
 	switch {
 	case p.tokenFile != "":
 		return idtoken.FromFile(p.tokenFile)
@@ -161,8 +147,8 @@ func (p issueParams) token(ctx context.Context, rt *runtime) (string, error) {
 		return idtoken.FromGitLab(p.tokenEnv, p.getenv)
 	}
 	aud := p.audience
-	if aud == "" && len(rt.cfg.OIDC) == 1 {
-		aud = rt.cfg.OIDC[0].Audience
+	if aud == "" && len(cfg.OIDC) == 1 {
+		aud = cfg.OIDC[0].Audience
 	}
 	if aud == "" {
 		return "", errors.New("several OIDC issuers are configured: say which audience to request with --audience")

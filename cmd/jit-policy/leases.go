@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jit-policy/jit-policy/internal/app"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/revocation"
 	"github.com/jit-policy/jit-policy/issuers/registry"
@@ -59,13 +60,13 @@ func runLeases(ctx context.Context, p leasesParams) int {
 		fmt.Fprintf(p.err, "--format %q: use table or json\n", p.format)
 		return exitUsage
 	}
-	rt, err := openRuntime(ctx, p.config)
+	rt, err := app.Open(ctx, p.config, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitUsage
 	}
 	defer rt.Close()
-	ls, err := rt.leases.List(ctx, lease.Filter{States: states})
+	ls, err := rt.Leases.List(ctx, lease.Filter{States: states})
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitLeftUnrevoked
@@ -133,7 +134,7 @@ func runRevoke(ctx context.Context, p revokeParams) int {
 		}
 		f.Job = job
 	}
-	rt, err := openRuntime(ctx, p.config)
+	rt, err := app.Open(ctx, p.config, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitUsage
@@ -143,16 +144,16 @@ func runRevoke(ctx context.Context, p revokeParams) int {
 	var rep revocation.Report
 	switch {
 	case p.leaseID != "":
-		if _, err := rt.leases.Get(ctx, p.leaseID); err != nil {
+		if _, err := rt.Leases.Get(ctx, p.leaseID); err != nil {
 			fmt.Fprintf(p.err, "lease %s: %v\n", p.leaseID, err)
 			return exitUsage
 		}
-		rep = rt.revoker().Revoke(ctx, []string{p.leaseID}, lease.ByManual, now)
+		rep = rt.Revoker().Revoke(ctx, []string{p.leaseID}, lease.ByManual, now)
 	default:
 		if p.expired {
 			f.ExpiresBefore = now
 		}
-		if rep, err = rt.revoker().RevokeMatching(ctx, f, lease.ByManual, now); err != nil {
+		if rep, err = rt.Revoker().RevokeMatching(ctx, f, lease.ByManual, now); err != nil {
 			fmt.Fprintln(p.err, err)
 			return exitLeftUnrevoked
 		}
@@ -217,13 +218,13 @@ done; then republish the revocation lists. Run it on a schedule.`,
 }
 
 func runSweep(ctx context.Context, p sweepParams) int {
-	rt, err := openRuntime(ctx, p.config)
+	rt, err := app.Open(ctx, p.config, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitUsage
 	}
 	defer rt.Close()
-	rep, err := rt.revoker().Sweep(ctx, time.Now(), p.grace)
+	rep, err := rt.Revoker().Sweep(ctx, time.Now(), p.grace)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitLeftUnrevoked
@@ -254,24 +255,24 @@ when RevokedKeys is unreadable, so write it once before pointing sshd at it.`,
 }
 
 func runKRL(ctx context.Context, p krlParams) int {
-	rt, err := openRuntime(ctx, p.config)
+	rt, err := app.Open(ctx, p.config, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(p.stderr, err)
 		return exitUsage
 	}
 	defer rt.Close()
 	if p.out != "" {
-		rt.cfg.KRL = "file://" + p.out
-		if rt.issuers, err = registry.New(rt.cfg, os.Getenv); err != nil {
+		rt.Config.KRL = "file://" + p.out
+		if rt.Issuers, err = registry.New(rt.Config, os.Getenv); err != nil {
 			fmt.Fprintln(p.stderr, err)
 			return exitUsage
 		}
 	}
-	if _, ok := rt.issuers["ssh"]; !ok {
+	if _, ok := rt.Issuers["ssh"]; !ok {
 		fmt.Fprintln(p.stderr, "no ssh issuer is configured: nothing to write")
 		return exitUsage
 	}
-	if err := rt.revoker().PublishAll(ctx, time.Now()); err != nil {
+	if err := rt.Revoker().PublishAll(ctx, time.Now()); err != nil {
 		fmt.Fprintln(p.stderr, err)
 		return exitLeftUnrevoked
 	}
