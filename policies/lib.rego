@@ -7,6 +7,9 @@
 package jit.lib
 
 # --- request kind ----------------------------------------------------------
+# In a rule that only applies to one kind, prefer `input.kind == "pipeline"`
+# as its first expression to these helpers: OPA's rule index then skips the
+# rule for the other kind without evaluating it.
 
 # is_pipeline: the request comes from a CI job with a verified OIDC token.
 is_pipeline if input.kind == "pipeline"
@@ -54,12 +57,27 @@ requester_logins contains lower(input.requester.login) if is_string(input.reques
 requester_logins contains lower(input.pull_request.author) if is_string(input.pull_request.author)
 
 # approved_by_team(team, n): the pull request has at least n current approvals
-# from members of team, none of them the requester or the author.
+# from members of team, none of them the requester or the author. The set is
+# approvers' (same filter), inlined: this runs for every pull request, and a
+# call costs more than the filter.
 approved_by_team(team, n) if {
 	input.kind == "pull_request"
 	is_number(n)
-	got := approvers(input.approvals, team, input.requester.login) - requester_logins
-	count(got) >= n
+	is_string(team)
+	is_string(input.requester.login)
+	t := lower(team)
+	excluded := requester_logins
+	count({login |
+		some a in input.approvals
+		a.current == true
+		a.state == "APPROVED"
+		is_string(a.login)
+		login := lower(a.login)
+		not login in excluded
+		some x in a.teams
+		is_string(x)
+		lower(x) == t
+	}) >= n
 }
 
 # --- durations and ttl -----------------------------------------------------
@@ -101,26 +119,36 @@ granted_ttl(max_seconds) := capped_ttl(object.get(input, ["request", "ttl_second
 # has its own repository_id.
 
 # repository_is(id): the token's repository_id is id (string or integer).
+repository_is(id) if {
+	input.token.repository_id == id # the usual case: both strings
+	is_string(id)
+	id != ""
+}
+
 repository_is(id) if _same_id(input.token.repository_id, id)
 
 # owner_is(id): the token's repository_owner_id is id (string or integer).
+owner_is(id) if {
+	input.token.repository_owner_id == id
+	is_string(id)
+	id != ""
+}
+
 owner_is(id) if _same_id(input.token.repository_owner_id, id)
 
-# Both the same type: the usual case, one comparison.
+# _same_id(claim, id): claim and id are the same non-empty string or integer,
+# in either form ("681726152" and 681726152 are the same id).
 _same_id(claim, id) if {
 	claim == id
 	_id(id)
 }
 
-# A string and an integer: compare the integer's decimal form.
 _same_id(claim, id) if {
 	is_string(claim)
-	is_number(id)
 	claim == _int_string(id)
 }
 
 _same_id(claim, id) if {
-	is_number(claim)
 	is_string(id)
 	id == _int_string(claim)
 }
@@ -147,7 +175,12 @@ matches(pattern, value) if {
 
 # workflow_is(pattern): the token's job_workflow_ref matches pattern as a
 # whole, e.g. `org/app/\.github/workflows/deploy\.yml@refs/heads/main`.
-workflow_is(pattern) if matches(pattern, input.token.job_workflow_ref)
+# matches(pattern, input.token.job_workflow_ref), inlined: one call less.
+workflow_is(pattern) if {
+	is_string(pattern)
+	is_string(input.token.job_workflow_ref)
+	regex.match(concat("", ["^(?:", pattern, ")$"]), input.token.job_workflow_ref)
+}
 
 # --- time windows ----------------------------------------------------------
 
@@ -162,21 +195,23 @@ within_window(now, window) if {
 	is_string(now)
 	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`, now)
 	is_object(window)
-	ns := time.parse_rfc3339_ns(now)
-	tz := object.get(window, "tz", "UTC")
-	[h, m, _] := time.clock([ns, tz])
-	_open(
-		(h * 60) + m, time.weekday([ns, tz]),
-		_minutes(window.start), _minutes(window.end),
-		object.get(window, "days", _weekdays),
-	)
+	start := window.start
+	end := window.end
+	is_string(start)
+	is_string(end)
+	regex.match(`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`, start)
+	regex.match(`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`, end)
+	[day, t] := split(time.format([time.parse_rfc3339_ns(now), object.get(window, "tz", "UTC"), "Monday 15:04"]), " ")
+	_open(t, day, start, end, object.get(window, "days", null))
 }
 
 # in_window(window): within_window(input.now, window).
 in_window(window) if within_window(input.now, window)
 
+# _open(t, day, start, end, days): the local time t ("HH:MM") on day
+# ("Monday") is in the window. Times compare as strings: zero-padded "HH:MM"
+# sorts in time order, and "24:00" after every clock time.
 _open(t, day, start, end, days) if {
-	start < end
 	start <= t
 	t < end
 	_day_in(day, days)
@@ -191,21 +226,25 @@ _open(t, day, start, end, days) if {
 _open(t, day, start, end, days) if {
 	start > end
 	t < end
-	_day_in(_weekdays[(_day_index[day] + 6) % 7], days)
+	_day_in(_day_before[day], days)
 }
 
-_weekdays := ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+_day_before := {
+	"Sunday": "Saturday", "Monday": "Sunday", "Tuesday": "Monday", "Wednesday": "Tuesday",
+	"Thursday": "Wednesday", "Friday": "Thursday", "Saturday": "Friday",
+}
 
-_day_index := {d: i | some i, d in _weekdays}
+# _day_in(day, days): days (null: every day) lists day as "Mon" or "Monday",
+# in any case. The exact spellings first: they need no loop.
+_day_in(_, null)
+
+_day_in(day, days) if substring(day, 0, 3) in days
+
+_day_in(day, days) if day in days
 
 _day_in(day, days) if {
+	names := {lower(day), lower(substring(day, 0, 3))}
 	some d in days
 	is_string(d)
-	lower(d) in {lower(day), lower(substring(day, 0, 3))}
-}
-
-_minutes(hhmm) := time.parse_duration_ns(concat("", [p[0], "h", p[1], "m"])) / 60000000000 if {
-	is_string(hhmm)
-	regex.match(`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`, hhmm)
-	p := split(hhmm, ":")
+	lower(d) in names
 }

@@ -94,6 +94,12 @@ test_approved_by_team_author_excluded_too if {
 	not lib.approved_by_team("org/sre", 1) with input as inp
 }
 
+test_approved_by_team_without_author_excludes_the_requester if {
+	inp := object.remove(pr_input, ["pull_request"])
+	lib.approved_by_team("org/sre", 2) with input as inp
+	not lib.approved_by_team("org/sre", 3) with input as inp
+}
+
 test_approved_by_team_needs_pull_request_and_requester if {
 	not lib.approved_by_team("org/sre", 1) with input as object.union(pr_input, {"kind": "pipeline"})
 	not lib.approved_by_team("org/sre", 1) with input as object.remove(pr_input, ["requester"])
@@ -175,6 +181,17 @@ test_ids_missing_or_odd_are_undefined if {
 	not lib.repository_is(1.5) with input as {"token": {"repository_id": "1.5"}}
 }
 
+test_ids_as_numbers if {
+	num := {"token": {"repository_id": 681726152, "repository_owner_id": 159127455}}
+	lib.repository_is("681726152") with input as num
+	lib.repository_is(681726152) with input as num
+	not lib.repository_is("68172615") with input as num
+	lib.owner_is("159127455") with input as num
+	not lib.repository_is(1.5) with input as {"token": {"repository_id": 1.5}}
+	not lib.repository_is("1.5") with input as {"token": {"repository_id": 1.5}}
+	not lib.repository_is("1") with input as {"token": {"repository_id": 1.5}}
+}
+
 test_matches_is_anchored if {
 	lib.matches("org/app", "org/app")
 	not lib.matches("org/app", "org/app-evil")
@@ -245,9 +262,18 @@ test_window_crossing_midnight if {
 test_window_crossing_midnight_week_wraps if {
 	# Sunday 01:00 belongs to Saturday's window.
 	lib.within_window("2026-11-29T01:00:00Z", {"days": ["Sat"], "start": "23:00", "end": "02:00"})
+
 	# Monday 01:00 belongs to Sunday's window.
 	lib.within_window("2026-11-30T01:00:00Z", {"days": ["Sun"], "start": "23:00", "end": "02:00"})
 	not lib.within_window("2026-11-30T01:00:00Z", {"days": ["Mon"], "start": "23:00", "end": "02:00"})
+}
+
+test_window_day_spellings if {
+	# 2026-11-24 is a Tuesday.
+	lib.within_window("2026-11-24T10:00:00Z", {"days": ["Tuesday"], "start": "09:00", "end": "17:00"})
+	lib.within_window("2026-11-24T10:00:00Z", {"days": ["TUE"], "start": "09:00", "end": "17:00"})
+	lib.within_window("2026-11-24T10:00:00Z", {"days": [1, "tuesday"], "start": "09:00", "end": "17:00"})
+	not lib.within_window("2026-11-24T10:00:00Z", {"days": ["Tu", "Tues", 2, null], "start": "09:00", "end": "17:00"})
 }
 
 test_window_empty_and_invalid if {

@@ -24,7 +24,12 @@ rule := data.access.pull_request[input.request.issuer][input.request.role] if in
 
 field(name) := object.get(rule, name, "(unset)")
 
-grant := object.filter(rule, {"max_ttl_seconds", "principals", "extensions", "critical_options", "session_policy"})
+# grant: the role's caps, as data.yaml lists them under `grant`.
+grant := rule.grant
+
+# Each deny rule starts with its cheapest condition, and a rule for one kind
+# with `input.kind == ...`: OPA's rule index skips it for the other kind.
+# Messages are built only for the rules that match.
 
 deny contains msg if {
 	not rule
@@ -37,7 +42,7 @@ deny contains msg if {
 
 deny contains msg if {
 	some p in input.request.principals
-	not p in rule.principals
+	not p in rule.grant.principals
 	msg := sprintf("principal %v is not allowed for this role", [p])
 }
 
@@ -78,7 +83,10 @@ deny contains msg if {
 
 # --- pull request: a request file, approved by a second person --------------
 
-deny contains "pull request comes from a fork" if lib.from_fork
+deny contains "pull request comes from a fork" if {
+	input.kind == "pull_request"
+	lib.from_fork
+}
 
 deny contains "pull request is a draft" if {
 	input.kind == "pull_request"
@@ -89,6 +97,14 @@ deny contains msg if {
 	input.kind == "pull_request"
 	not requester_in_team
 	msg := sprintf("requester is in none of the teams %v", [field("requester_teams")])
+}
+
+# requester_in_team: one of the requester's teams is one of the rule's,
+# compared case-insensitively; the same spelling is checked first, without
+# lower-casing every team.
+requester_in_team if {
+	some t in input.requester.teams
+	t in rule.requester_teams
 }
 
 requester_in_team if {

@@ -1,0 +1,154 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jit-policy/jit-policy/action/ghcmd"
+	"github.com/jit-policy/jit-policy/action/sshagent"
+	"github.com/jit-policy/jit-policy/internal/app"
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/revocation"
+)
+
+// Exit codes of Post (DESIGN.md, "Command line", as `revoke`).
+const (
+	ExitPostOK         = 0 // every lease revoked, or nothing to do
+	ExitPostUnrevoked  = 1 // one ::error:: line per lease left unrevoked
+	ExitPostUnreadable = 2 // the state or the config could not be read
+)
+
+// PostParams are what Post needs; it reads its step's state (and the
+// config input as a fallback) through Getenv.
+type PostParams struct {
+	Getenv         func(string) string
+	Stdout, Stderr io.Writer
+	Now            func() time.Time // nil: time.Now
+}
+
+// Post is `jit-policy action post`: revoke exactly the leases named in
+// this step's state (STATE_lease-ids; never a lease of another job or
+// step), stop the ssh-agent Run started, delete the leases' files and
+// append what was revoked to the job summary.
+func Post(ctx context.Context, p PostParams) int {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	code := ExitPostOK
+	ids, err := ParseLeaseIDs(p.Getenv(StateEnv(StateLeaseIDs)))
+	if err != nil {
+		ghcmd.Error(p.Stdout, "state "+StateLeaseIDs+": "+err.Error())
+		code = ExitPostUnreadable
+	} else if len(ids) > 0 {
+		code = p.revoke(ctx, ids)
+		for _, id := range ids {
+			if err := os.RemoveAll(leaseDir(p.Getenv, id)); err != nil {
+				ghcmd.Warning(p.Stdout, fmt.Sprintf("lease %s: deleting its files: %v", id, err))
+			}
+		}
+	} else {
+		fmt.Fprintln(p.Stdout, "jit-policy: no lease to revoke")
+	}
+	if err := p.stopAgent(); err != nil {
+		ghcmd.Warning(p.Stdout, err.Error())
+	}
+	return code
+}
+
+// revoke revokes ids with the config Run used, reports every lease left
+// unrevoked as ::error::, and writes the summary.
+func (p PostParams) revoke(ctx context.Context, ids []string) int {
+	cfg := p.Getenv(StateEnv(StateConfig))
+	if cfg == "" {
+		cfg = strings.TrimSpace(p.Getenv(InputEnv(InputConfig)))
+	}
+	if cfg == "" {
+		cfg = DefaultConfig
+	}
+	rt, err := app.Open(ctx, cfg, p.Getenv)
+	if err != nil {
+		for _, id := range ids {
+			ghcmd.Error(p.Stdout, fmt.Sprintf("lease %s was not revoked: %v", id, err))
+		}
+		return ExitPostUnreadable
+	}
+	defer rt.Close()
+	rep := rt.Revoker().Revoke(context.WithoutCancel(ctx), ids, lease.ByPostStep, p.Now())
+	rows, failed := p.report(ctx, rt, ids, rep)
+	if s := p.Getenv(ghcmd.EnvSummary); s != "" {
+		if err := ghcmd.AppendText(s, revokedSummary(rows)); err != nil {
+			ghcmd.Warning(p.Stdout, "writing the job summary: "+err.Error())
+		}
+	}
+	if failed {
+		return ExitPostUnrevoked
+	}
+	return ExitPostOK
+}
+
+// report turns the revocation report into summary rows and ::error::
+// lines; failed is true when a lease (or a revocation list) was left
+// unrevoked.
+func (p PostParams) report(ctx context.Context, rt *app.App, ids []string, rep revocation.Report) (rows []revokedRow, failed bool) {
+	for _, id := range ids {
+		r := revokedRow{id: id}
+		l, getErr := rt.Leases.Get(ctx, id)
+		if getErr == nil {
+			r.issuer, r.role = l.Issuer, l.Role
+		}
+		switch {
+		case rep.Failed[id] != nil:
+			r.result = "not revoked: " + rep.Failed[id].Error()
+		case slices.Contains(rep.Revoked, id):
+			r.result = "revoked"
+		case getErr == nil && l.State == lease.Revoked:
+			r.result = "already revoked (" + l.RevokedBy + ")"
+		case getErr != nil:
+			r.result = "not revoked: " + getErr.Error()
+		default:
+			r.result = "not revoked: another revoker holds it (state " + string(l.State) + ")"
+		}
+		if strings.HasPrefix(r.result, "not revoked") {
+			failed = true
+			ghcmd.Error(p.Stdout, "lease "+id+" "+r.result)
+		} else {
+			fmt.Fprintf(p.Stdout, "jit-policy: lease %s: %s\n", id, r.result)
+		}
+		rows = append(rows, r)
+	}
+	for _, k := range slices.Sorted(maps.Keys(rep.Failed)) {
+		if name, ok := strings.CutPrefix(k, "list:"); ok {
+			failed = true
+			ghcmd.Error(p.Stdout, fmt.Sprintf("the %s revocation list was not republished, so revoked credentials still work: %v", name, rep.Failed[k]))
+		}
+	}
+	return rows, failed
+}
+
+// stopAgent stops the ssh-agent named in the state, if any.
+func (p PostParams) stopAgent() error {
+	pid, err := parsePID(p.Getenv(StateEnv(StateAgentPID)))
+	if err != nil {
+		return err
+	}
+	sock := p.Getenv(StateEnv(StateAgentSocket))
+	if pid == 0 && sock == "" {
+		return nil
+	}
+	if sock != "" && !filepath.IsAbs(sock) {
+		return errors.New("state " + StateAgentSocket + " is not an absolute path")
+	}
+	if err := sshagent.Stop(sock, pid); err != nil {
+		return err
+	}
+	fmt.Fprintln(p.Stdout, "jit-policy: ssh-agent stopped")
+	return nil
+}

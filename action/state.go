@@ -1,0 +1,85 @@
+package action
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Names of the values Run saves in GITHUB_STATE; the runner hands them to
+// the post step as the environment variables StateEnv(name).
+const (
+	StateLeaseIDs    = "lease-ids"     // comma-separated lease ids to revoke
+	StateConfig      = "config"        // absolute path of the config Run used
+	StateAgentPID    = "ssh-agent-pid" // the ssh-agent Run started
+	StateAgentSocket = "ssh-auth-sock"
+)
+
+// Limits on the lease-ids state.
+const (
+	maxLeaseIDs      = 100
+	maxLeaseIDLength = 128
+)
+
+// StateEnv returns the variable the runner sets for state name in the
+// post step: STATE_ and the name as written ("lease-ids" →
+// STATE_lease-ids).
+func StateEnv(name string) string { return "STATE_" + name }
+
+// FormatLeaseIDs joins lease ids for the lease-ids state.
+func FormatLeaseIDs(ids []string) string { return strings.Join(ids, ",") }
+
+// ParseLeaseIDs reads the lease-ids state: ids separated by commas and/or
+// white space, each 1 to 128 ASCII letters, digits, '-', '_' or '.';
+// repeats are dropped. Empty input is no ids. Anything else is an error
+// naming the offending entry by position only (the state may have been
+// tampered with, and is not echoed).
+func ParseLeaseIDs(s string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || isSpace(r) })
+	for i, f := range fields {
+		if err := checkLeaseID(f); err != nil {
+			return nil, fmt.Errorf("lease id #%d: %w", i+1, err)
+		}
+		if seen[f] {
+			continue
+		}
+		if len(out) == maxLeaseIDs {
+			return nil, fmt.Errorf("more than %d lease ids", maxLeaseIDs)
+		}
+		seen[f] = true
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// checkLeaseID checks one lease id's length and characters.
+func checkLeaseID(id string) error {
+	if len(id) > maxLeaseIDLength {
+		return fmt.Errorf("longer than %d bytes", maxLeaseIDLength)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return errors.New("holds a character other than letters, digits, '-', '_' and '.'")
+		}
+	}
+	if id == "." || id == ".." {
+		return errors.New("is a path element")
+	}
+	return nil
+}
+
+// parsePID reads the ssh-agent-pid state: empty is none (0).
+func parsePID(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 1 {
+		return 0, errors.New("state ssh-agent-pid is not a process id")
+	}
+	return pid, nil
+}

@@ -1,0 +1,16 @@
+'use strict';
+// Main step of the jit-policy action: obtain the binary, record it for the
+// post step, run `jit-policy action run` and exit with its code.
+const b = require('./binary.js');
+
+async function main() {
+  const env = process.env;
+  const file = await b.resolveBinary(env);
+  b.recordBinary(env, file);
+  return b.run(file, ['action', 'run'], env);
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.log(b.errorCommand(`jit-policy action: ${err.message}`));
+  process.exit(1);
+});
