@@ -1,3 +1,5 @@
+//go:build !windows
+
 package action
 
 import (
@@ -13,6 +15,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/jit-policy/jit-policy/action/sshagent"
 )
 
 // TestRunSSHAgent starts the agent with a generated key and with a key
@@ -44,6 +48,8 @@ func TestRunSSHAgent(t *testing.T) {
 			if sock == "" || env["SSH_AUTH_SOCK"] != sock || env["SSH_AGENT_PID"] != pid || len(env) != 2 {
 				t.Fatalf("state %v, GITHUB_ENV %v", st, env)
 			}
+			n, _ := strconv.Atoi(pid)
+			t.Cleanup(func() { _ = sshagent.Stop(sock, n) })
 			cert := j.cert(j.parse(j.output))
 			conn, err := net.Dial("unix", sock)
 			if err != nil {
@@ -61,7 +67,6 @@ func TestRunSSHAgent(t *testing.T) {
 			if !found {
 				t.Errorf("the agent holds %d keys, not the certificate", len(keys))
 			}
-			n, _ := strconv.Atoi(pid)
 			if code := j.post(); code != ExitPostOK {
 				t.Fatalf("post: exit %d\n%s", code, j.stdout.String())
 			}

@@ -27,7 +27,9 @@ const PINNED = Object.freeze({
   // 'v1.0.0': {'linux-amd64': '<sha256>', 'linux-arm64': '…', 'darwin-amd64': '…', 'darwin-arm64': '…'},
 });
 
-const REPO = 'jit-policy/jit-policy';
+// RELEASES is where release binaries are downloaded from (tests pass another
+// base to resolveBinary; no environment variable can change it).
+const RELEASES = 'https://github.com/jit-policy/jit-policy/releases/download';
 const ACTION_ROOT = path.join(__dirname, '..');
 const TEMP_PREFIX = 'jit-policy-action-';
 const MAX_DOWNLOAD = 256 << 20;
@@ -68,7 +70,7 @@ function sha256File(file) {
 }
 
 // download fetches the pinned release binary of version and verifies it.
-async function download(env, version, pinned) {
+async function download(env, version, pinned, base) {
   const plat = platform();
   const sums = pinned[version];
   if (!sums) {
@@ -77,9 +79,12 @@ async function download(env, version, pinned) {
   if (!plat || !sums[plat]) {
     throw new Error(`version ${version} has no pinned binary for ${process.platform}/${process.arch}`);
   }
-  const url = `https://github.com/${REPO}/releases/download/${version}/jit-policy_${plat.replace('-', '_')}`;
+  const url = `${base}/${version}/jit-policy_${plat.replace('-', '_')}`;
   const resp = await fetch(url, {redirect: 'follow', signal: AbortSignal.timeout(120000)});
   if (!resp.ok) throw new Error(`download ${url}: HTTP ${resp.status}`);
+  if (Number(resp.headers.get('content-length') || 0) > MAX_DOWNLOAD) {
+    throw new Error(`download ${url}: larger than ${MAX_DOWNLOAD} bytes`);
+  }
   const body = Buffer.from(await resp.arrayBuffer());
   if (body.length > MAX_DOWNLOAD) throw new Error(`download ${url}: larger than ${MAX_DOWNLOAD} bytes`);
   const got = crypto.createHash('sha256').update(body).digest('hex');
@@ -123,7 +128,7 @@ function build(env, goBin) {
 
 // resolveBinary obtains the binary for the main step (see the top of this
 // file for the order) and returns its absolute path.
-async function resolveBinary(env, pinned = PINNED) {
+async function resolveBinary(env, pinned = PINNED, base = RELEASES) {
   const input = (env.INPUT_BINARY || '').trim();
   if (input) {
     const file = path.resolve(env.GITHUB_WORKSPACE || process.cwd(), input);
@@ -132,7 +137,7 @@ async function resolveBinary(env, pinned = PINNED) {
     return file;
   }
   const version = (env.INPUT_VERSION || '').trim() || newestPinned(pinned);
-  if (version) return download(env, version, pinned);
+  if (version) return download(env, version, pinned, base);
   const goBin = onPath(env, 'go');
   if (goBin) return build(env, goBin);
   throw new Error('no jit-policy binary: no release checksums are pinned in this action yet, and go is not on PATH (install Go, or give the binary input)');

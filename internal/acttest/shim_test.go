@@ -1,9 +1,15 @@
 package acttest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -139,5 +145,59 @@ func TestShimNoBinary(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(s.state); len(data) != 0 {
 		t.Errorf("a failed main step recorded state %q", data)
+	}
+}
+
+// TestShimDownloadVerifiesPinnedChecksum: a release binary is used only
+// when its SHA-256 equals the one pinned for the version and platform.
+func TestShimDownloadVerifiesPinnedChecksum(t *testing.T) {
+	if (runtime.GOOS != "linux" && runtime.GOOS != "darwin") || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+		t.Skipf("no release binaries for %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
+	s := newShim(t)
+	body := "#!/bin/sh\necho release binary\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1.2.3/jit-policy_"+runtime.GOOS+"_"+runtime.GOARCH {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	sum := sha256.Sum256([]byte(body))
+	plat := runtime.GOOS + "-" + runtime.GOARCH
+	resolve := func(version, pinnedSum string) (int, string) {
+		pinned, _ := json.Marshal(map[string]map[string]string{"v1.2.3": {plat: pinnedSum}})
+		script := `require(process.argv[1]).resolveBinary(process.env, JSON.parse(process.argv[2]), process.argv[3]).then(
+			(f) => console.log("FILE=" + f), (e) => { console.log("ERR=" + e.message); process.exit(1); })`
+		cmd := exec.Command(s.node, "-e", script, filepath.Join(s.dist, "binary.js"), string(pinned), srv.URL)
+		cmd.Env = []string{"RUNNER_TEMP=" + s.temp, "INPUT_VERSION=" + version}
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+
+	code, out := resolve("", hex.EncodeToString(sum[:])) // the newest pinned version
+	file, ok := strings.CutPrefix(strings.TrimSpace(out), "FILE=")
+	if code != 0 || !ok {
+		t.Fatalf("pinned download: exit %d, %q", code, out)
+	}
+	if got, err := exec.Command(file).Output(); err != nil || string(got) != "release binary\n" {
+		t.Errorf("the downloaded binary %s: %q, %v", file, got, err)
+	}
+	if filepath.Dir(filepath.Dir(file)) != s.temp {
+		t.Errorf("downloaded to %s, outside RUNNER_TEMP", file)
+	}
+	code, out = resolve("v1.2.3", strings.Repeat("0", 64))
+	if code != 1 || !strings.Contains(out, "does not match the pinned") {
+		t.Errorf("wrong checksum: exit %d, %q; want a refusal", code, out)
+	}
+	code, out = resolve("v1.2.4", hex.EncodeToString(sum[:]))
+	if code != 1 || !strings.Contains(out, "no checksums are pinned") {
+		t.Errorf("unpinned version: exit %d, %q; want a refusal", code, out)
 	}
 }
