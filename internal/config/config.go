@@ -42,6 +42,7 @@ type Config struct {
 	KRL     string         `yaml:"krl"`    // "file://PATH": the SSH key revocation list
 	CRL     string         `yaml:"crl"`    // "file://PATH": the X.509 certificate revocation list
 	Issuers Issuers        `yaml:"issuers"`
+	CI      CI             `yaml:"ci"` // optional: job state for the sweep
 
 	// Dir is the directory of the config file, the base of relative paths:
 	// filepath.Dir of the name given to Parse, so relative when that name is

@@ -70,6 +70,7 @@ func (v *validator) config(c *Config) {
 	if !strings.HasPrefix(c.Leases, "postgres://") && !strings.HasPrefix(c.Leases, "postgresql://") {
 		v.fileURI("leases", c.Leases, "must be file://PATH, postgres://… or postgresql://…")
 	}
+	v.ci(&c.CI)
 	v.fileURI("krl", c.KRL, "must be file://PATH")
 	v.fileURI("crl", c.CRL, "must be file://PATH")
 	if c.Issuers.SSH != nil {
