@@ -202,7 +202,7 @@ within_window(now, window) if {
 	regex.match(`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`, start)
 	regex.match(`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`, end)
 	[day, t] := split(time.format([time.parse_rfc3339_ns(now), object.get(window, "tz", "UTC"), "Monday 15:04"]), " ")
-	_open(t, day, start, end, object.get(window, "days", null))
+	_open(t, day, start, end, object.get(window, "days", ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]))
 }
 
 # in_window(window): within_window(input.now, window).
@@ -234,10 +234,8 @@ _day_before := {
 	"Thursday": "Wednesday", "Friday": "Thursday", "Saturday": "Friday",
 }
 
-# _day_in(day, days): days (null: every day) lists day as "Mon" or "Monday",
-# in any case. The exact spellings first: they need no loop.
-_day_in(_, null)
-
+# _day_in(day, days): days lists day as "Mon" or "Monday", in any case. The
+# exact spellings first: they need no loop.
 _day_in(day, days) if substring(day, 0, 3) in days
 
 _day_in(day, days) if day in days

@@ -274,6 +274,7 @@ test_window_day_spellings if {
 	lib.within_window("2026-11-24T10:00:00Z", {"days": ["TUE"], "start": "09:00", "end": "17:00"})
 	lib.within_window("2026-11-24T10:00:00Z", {"days": [1, "tuesday"], "start": "09:00", "end": "17:00"})
 	not lib.within_window("2026-11-24T10:00:00Z", {"days": ["Tu", "Tues", 2, null], "start": "09:00", "end": "17:00"})
+	not lib.within_window("2026-11-24T10:00:00Z", {"days": null, "start": "09:00", "end": "17:00"})
 }
 
 test_window_empty_and_invalid if {

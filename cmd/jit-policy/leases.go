@@ -182,6 +182,10 @@ func parseJob(s string) (lease.Job, error) {
 // report prints what a revocation run did and returns its exit code.
 func report(out, errOut io.Writer, rep revocation.Report) int {
 	for _, id := range rep.Revoked {
+		if why := rep.Reasons[id]; why != "" {
+			fmt.Fprintf(out, "revoked %s (%s)\n", id, why)
+			continue
+		}
 		fmt.Fprintf(out, "revoked %s\n", id)
 	}
 	for _, id := range rep.Skipped {

@@ -31,9 +31,12 @@ const (
 	ByManual   = "manual"
 )
 
-// Job identifies the CI job a pipeline lease belongs to. JobID is GitHub's
-// check_run_id claim or GitLab's job_id; empty when the token lacks it.
+// Job identifies the CI job a pipeline lease belongs to. Provider names the
+// CI provider whose API knows the job: "github" or "gitlab". JobID is
+// GitHub's check_run_id claim or GitLab's job_id; empty when the token lacks
+// it.
 type Job struct {
+	Provider   string `json:"provider,omitempty"`
 	Repository string `json:"repository,omitempty"`
 	RunID      string `json:"run_id,omitempty"`
 	Attempt    string `json:"attempt,omitempty"`

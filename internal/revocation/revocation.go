@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jit-policy/jit-policy/internal/jobstate"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/issuers"
 )
@@ -33,10 +34,19 @@ const DefaultStaleClaim = 5 * time.Minute
 // expiry, for servers whose clocks lag.
 const publishMargin = time.Hour
 
+// JobChecker says whether the CI job or pull request holding a lease has
+// ended. It must be safe for concurrent use.
+type JobChecker interface {
+	Ended(ctx context.Context, l lease.Lease) (jobstate.Verdict, error)
+}
+
 // Revoker revokes leases. Its fields are set once.
 type Revoker struct {
 	Leases  lease.Store
 	Issuers map[string]issuers.Issuer
+	// Jobs, when set, lets the sweep revoke the leases of ended jobs and
+	// of pull requests closed without merge.
+	Jobs JobChecker
 	// StaleClaim: zero means DefaultStaleClaim.
 	StaleClaim time.Duration
 }
@@ -47,6 +57,8 @@ type Report struct {
 	Revoked []string
 	Skipped []string // claimed by another revoker, or already revoked
 	Failed  map[string]error
+	// Reasons says why the sweep revoked a lease before its expiry.
+	Reasons map[string]string
 }
 
 // Err joins the failures, or returns nil when everything was revoked.
@@ -107,8 +119,17 @@ func (r *Revoker) Sweep(ctx context.Context, now time.Time, grace time.Duration)
 	if err != nil {
 		return Report{}, fmt.Errorf("listing stuck leases: %w", err)
 	}
-	todo := slices.Compact(slices.Sorted(slices.Values(append(ids(expired), ids(stuck)...))))
+	todo := append(ids(expired), ids(stuck)...)
+	reasons, checkFailed := r.endedJobs(ctx, now)
+	for id := range reasons {
+		todo = append(todo, id)
+	}
+	todo = slices.Compact(slices.Sorted(slices.Values(todo)))
 	rep := r.Revoke(ctx, todo, lease.BySweep, now)
+	rep.Reasons = reasons
+	for id, err := range checkFailed {
+		rep.Failed[id] = err
+	}
 	if err := r.PublishAll(ctx, now); err != nil {
 		rep.Failed["lists"] = err
 	}
@@ -174,4 +195,33 @@ func ids(ls []lease.Lease) []string {
 		out[i] = l.ID
 	}
 	return out
+}
+
+// endedJobs asks the CI providers about every live lease of a job or pull
+// request and returns those whose job or PR has ended, with the reason;
+// leases whose state could not be learned are returned as failures (they
+// stay unrevoked until a later sweep learns more, or they expire).
+func (r *Revoker) endedJobs(ctx context.Context, now time.Time) (map[string]string, map[string]error) {
+	reasons, failed := map[string]string{}, map[string]error{}
+	if r.Jobs == nil {
+		return reasons, failed
+	}
+	live, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Pending, lease.Active}})
+	if err != nil {
+		failed["list"] = fmt.Errorf("listing live leases: %w", err)
+		return reasons, failed
+	}
+	for _, l := range live {
+		if !l.ExpiresAt.After(now) || (l.Job == (lease.Job{}) && l.PR == 0) {
+			continue
+		}
+		v, err := r.Jobs.Ended(ctx, l)
+		switch {
+		case err != nil:
+			failed[l.ID] = fmt.Errorf("could not learn whether its job ended: %w", err)
+		case v.Ended:
+			reasons[l.ID] = v.Reason
+		}
+	}
+	return reasons, failed
 }

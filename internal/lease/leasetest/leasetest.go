@@ -77,6 +77,7 @@ func newLease(id string) lease.Lease {
 		Role:    "deploy",
 		Subject: "repo:acme/app:ref:refs/heads/main",
 		Job: lease.Job{
+			Provider:   "github",
 			Repository: "acme/app",
 			RunID:      "9001",
 			Attempt:    "2",

@@ -12,12 +12,12 @@ import (
 // listFixture puts five leases, in an order other than their IssuedAt order,
 // and moves them to different states:
 //
-//	id  issuer subject job (repo/run/attempt/job) PR issued expires state
-//	l-a ssh    alice   r1/1/1/10                   0  +0m    +10m    pending
-//	l-b aws    bob     r1/1/1/11                   0  +1m    +20m    active
-//	l-c ssh    bob     r2/2/1/-                    0  +2m    +5m     revoking
-//	l-d x509   carol   -                           42 +3m    +30m    revoked
-//	l-e ssh    alice   -                           42 +1m    +15m    active
+//	id  issuer subject job (provider:repo/run/attempt/job) PR issued expires state
+//	l-a ssh    alice   github:r1/1/1/10                     0  +0m    +10m    pending
+//	l-b aws    bob     github:r1/1/1/11                     0  +1m    +20m    active
+//	l-c ssh    bob     gitlab:r2/2/1/-                      0  +2m    +5m     revoking
+//	l-d x509   carol   -                                    42 +3m    +30m    revoked
+//	l-e ssh    alice   -                                    42 +1m    +15m    active
 func listFixture(t *testing.T, st lease.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -29,10 +29,10 @@ func listFixture(t *testing.T, st lease.Store) {
 	}
 	for _, l := range []lease.Lease{
 		mk("l-d", "x509", "carol", lease.Job{}, 42, 3*time.Minute, 30*time.Minute),
-		mk("l-b", "aws", "bob", lease.Job{Repository: "r1", RunID: "1", Attempt: "1", JobID: "11"}, 0, time.Minute, 20*time.Minute),
+		mk("l-b", "aws", "bob", lease.Job{Provider: "github", Repository: "r1", RunID: "1", Attempt: "1", JobID: "11"}, 0, time.Minute, 20*time.Minute),
 		mk("l-e", "ssh", "alice", lease.Job{}, 42, time.Minute, 15*time.Minute),
-		mk("l-a", "ssh", "alice", lease.Job{Repository: "r1", RunID: "1", Attempt: "1", JobID: "10"}, 0, 0, 10*time.Minute),
-		mk("l-c", "ssh", "bob", lease.Job{Repository: "r2", RunID: "2", Attempt: "1"}, 0, 2*time.Minute, 5*time.Minute),
+		mk("l-a", "ssh", "alice", lease.Job{Provider: "github", Repository: "r1", RunID: "1", Attempt: "1", JobID: "10"}, 0, 0, 10*time.Minute),
+		mk("l-c", "ssh", "bob", lease.Job{Provider: "gitlab", Repository: "r2", RunID: "2", Attempt: "1"}, 0, 2*time.Minute, 5*time.Minute),
 	} {
 		put(t, st, l)
 	}
@@ -66,11 +66,14 @@ func (s *suite) testList(t *testing.T) {
 		{"states pending+revoking", lease.Filter{States: []lease.State{lease.Revoking, lease.Pending}}, []string{"l-a", "l-c"}},
 		{"issuer", lease.Filter{Issuer: "ssh"}, []string{"l-a", "l-e", "l-c"}},
 		{"subject", lease.Filter{Subject: "bob"}, []string{"l-b", "l-c"}},
+		{"job provider github", lease.Filter{Job: lease.Job{Provider: "github"}}, []string{"l-a", "l-b"}},
+		{"job provider gitlab", lease.Filter{Job: lease.Job{Provider: "gitlab"}}, []string{"l-c"}},
+		{"job provider mismatch", lease.Filter{Job: lease.Job{Provider: "gitlab", Repository: "r1"}}, nil},
 		{"job repository", lease.Filter{Job: lease.Job{Repository: "r1"}}, []string{"l-a", "l-b"}},
 		{"job run id", lease.Filter{Job: lease.Job{RunID: "2"}}, []string{"l-c"}},
 		{"job attempt", lease.Filter{Job: lease.Job{Attempt: "1"}}, []string{"l-a", "l-b", "l-c"}},
 		{"job id", lease.Filter{Job: lease.Job{JobID: "11"}}, []string{"l-b"}},
-		{"whole job", lease.Filter{Job: lease.Job{Repository: "r1", RunID: "1", Attempt: "1", JobID: "10"}}, []string{"l-a"}},
+		{"whole job", lease.Filter{Job: lease.Job{Provider: "github", Repository: "r1", RunID: "1", Attempt: "1", JobID: "10"}}, []string{"l-a"}},
 		{"job run attempt", lease.Filter{Job: lease.Job{Repository: "r1", RunID: "1", Attempt: "1"}}, []string{"l-a", "l-b"}},
 		{"pr", lease.Filter{PR: 42}, []string{"l-e", "l-d"}},
 		{"expires before (strict)", lease.Filter{ExpiresBefore: base.Add(10 * time.Minute)}, []string{"l-c"}},
@@ -87,7 +90,7 @@ func (s *suite) testList(t *testing.T) {
 			States:        []lease.State{lease.Active},
 			Issuer:        "aws",
 			Subject:       "bob",
-			Job:           lease.Job{Repository: "r1", RunID: "1", Attempt: "1", JobID: "11"},
+			Job:           lease.Job{Provider: "github", Repository: "r1", RunID: "1", Attempt: "1", JobID: "11"},
 			ExpiresBefore: base.Add(time.Hour),
 			IssuedBefore:  base.Add(time.Hour),
 		}, []string{"l-b"}},

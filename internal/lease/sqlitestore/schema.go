@@ -44,6 +44,9 @@ var migrations = []string{
 		expires_at INTEGER NOT NULL
 	) STRICT;
 	CREATE INDEX used_tokens_expires ON used_tokens (expires_at);`,
+	// 2: the job's CI provider ("github", "gitlab"; '' for leases of
+	// older versions and for leases without a job).
+	`ALTER TABLE leases ADD COLUMN job_provider TEXT NOT NULL DEFAULT '';`,
 }
 
 // schemaVersion is the schema version this package writes.

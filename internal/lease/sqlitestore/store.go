@@ -14,8 +14,8 @@
 //
 // Its limit: one machine. SQLite's locks need a local filesystem (not NFS or
 // a volume shared between hosts), so the file cannot coordinate many runners
-// or a fleet of brokers. The store shared by many runners is PostgreSQL, a
-// separate backend (a later issue).
+// or a fleet of brokers. The store shared by many runners is PostgreSQL
+// (package pgstore).
 //
 // The file is created 0600 in a directory created 0700 (SQLite gives its -wal
 // and -shm files the database file's mode). Times are stored as integer Unix

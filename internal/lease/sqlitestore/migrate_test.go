@@ -1,0 +1,69 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jit-policy/jit-policy/internal/lease"
+)
+
+// A database written by schema version 1 (before Job.Provider) opens,
+// migrates to the current version, keeps its leases with an empty Provider,
+// and then stores providers.
+func TestMigrateFromV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leases.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for _, q := range []string{
+		`CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT`,
+		`INSERT INTO schema_version (version) VALUES (1)`,
+		migrations[0],
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("creating a version 1 database: %v", err)
+		}
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO leases (id, issuer, role, subject,
+		job_repository, job_run_id, job_attempt, job_id, pr,
+		cred_serial, cred_key_id, cred_session, cred_role_id, cred_role_name,
+		decision_id, state, issued_at, expires_at, revoked_by)
+		VALUES ('old', 'ssh', 'deploy', 'alice', 'acme/app', '7', '1', '99', 0,
+		5, 'jit/old', '', '', '', 'd1', 'active', ?, ?, '')`,
+		issued.UnixNano(), issued.Add(time.Hour).UnixNano())
+	if err != nil {
+		t.Fatalf("inserting a version 1 lease: %v", err)
+	}
+	db.Close()
+
+	s := open(t, path)
+	defer s.Close()
+	var version int
+	if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != schemaVersion {
+		t.Errorf("schema version after Open = %d, %v; want %d", version, err, schemaVersion)
+	}
+	old, err := s.Get(ctx, "old")
+	if err != nil {
+		t.Fatalf("Get of a version 1 lease: %v", err)
+	}
+	want := lease.Job{Repository: "acme/app", RunID: "7", Attempt: "1", JobID: "99"}
+	if old.Job != want || old.State != lease.Active || !old.IssuedAt.Equal(issued) {
+		t.Errorf("version 1 lease after migration = %+v, want job %+v, active, issued %v", old, want, issued)
+	}
+
+	l := testLease("new")
+	l.Job.Provider = "gitlab"
+	if err := s.Put(ctx, l); err != nil {
+		t.Fatalf("Put after migration: %v", err)
+	}
+	got, err := s.List(ctx, lease.Filter{Job: lease.Job{Provider: "gitlab"}})
+	if err != nil || len(got) != 1 || got[0].ID != "new" {
+		t.Errorf("List(provider gitlab) after migration = %v, %v; want lease new", got, err)
+	}
+}
