@@ -228,7 +228,12 @@ func runSweep(ctx context.Context, p sweepParams) int {
 		return exitUsage
 	}
 	defer rt.Close()
-	rep, err := rt.Revoker().Sweep(ctx, time.Now(), p.grace)
+	rev, err := rt.SweepRevoker()
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitUsage
+	}
+	rep, err := rev.Sweep(ctx, time.Now(), p.grace)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitLeftUnrevoked

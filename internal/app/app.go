@@ -16,6 +16,7 @@ import (
 	"github.com/jit-policy/jit-policy/internal/audit"
 	"github.com/jit-policy/jit-policy/internal/config"
 	"github.com/jit-policy/jit-policy/internal/exchange"
+	"github.com/jit-policy/jit-policy/internal/jobstate"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/lease/sqlitestore"
 	"github.com/jit-policy/jit-policy/internal/oidc"
@@ -76,6 +77,30 @@ func OpenStore(ctx context.Context, uri string) (Store, error) {
 // Revoker revokes this config's leases.
 func (a *App) Revoker() *revocation.Revoker {
 	return &revocation.Revoker{Leases: a.Leases, Issuers: a.Issuers}
+}
+
+// SweepRevoker is Revoker with the CI providers of the config's ci:
+// section, so the sweep also revokes the leases of ended jobs and of pull
+// requests closed without merge.
+func (a *App) SweepRevoker() (*revocation.Revoker, error) {
+	r := a.Revoker()
+	gh, gl := a.Config.CI.GitHub, a.Config.CI.GitLab
+	if gh == nil && gl == nil {
+		return r, nil
+	}
+	var cfg jobstate.Config
+	if gh != nil {
+		cfg.GitHubAPI, cfg.GitHubToken, cfg.GitHubMaxJobTime = gh.APIURL, gh.Token, gh.MaxJobTime.Duration
+	}
+	if gl != nil {
+		cfg.GitLabAPI, cfg.GitLabToken, cfg.GitLabMaxJobTime = gl.APIURL, gl.Token, gl.MaxJobTime.Duration
+	}
+	jobs, err := jobstate.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ci: %w", err)
+	}
+	r.Jobs = jobs
+	return r, nil
 }
 
 // Exchange loads the policy (auditing to the config's sink; stderr for

@@ -109,7 +109,7 @@ func (g *githubProvider) job(ctx context.Context, c *checker, l lease.Lease) (Ve
 	}
 	switch {
 	case status == "completed":
-		return Verdict{Ended: true, Reason: fmt.Sprintf("%s completed (%s)", what, orNone(conclusion))}, nil
+		return Verdict{Ended: true, Reason: fmt.Sprintf("%s completed (%s)", what, orNone(printable(conclusion, 32)))}, nil
 	case githubRunning[status]:
 		return Verdict{Reason: fmt.Sprintf("%s %s", what, status)}, nil
 	}

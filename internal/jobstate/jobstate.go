@@ -12,6 +12,13 @@
 // request information never count as ended: the sweep revokes them at
 // expiry.
 //
+// Tokens: on GitHub, read access to checks, actions and pull requests
+// (fine-grained: Checks, Actions and Pull requests read; classic: repo);
+// on GitLab, read_api. Both providers answer 404 for what the token may
+// not see, so a token without access makes every job look unknown and
+// counts it as ended once past the maximum job time: revoking early, the
+// safe direction.
+//
 // Requests that fail with a network error, HTTP 429 or 5xx (and GitHub's
 // rate-limit 403s) are retried with exponential backoff, honouring a capped
 // Retry-After; other 4xx answers are not retried. Errors name the provider,

@@ -109,3 +109,29 @@ func TestRevokeTwiceAndFailure(t *testing.T) {
 		t.Errorf("after a failed revoke the lease is %+v, %v; want it back to pending for a retry", l, err)
 	}
 }
+
+// TestSweepBackendDown: a backend that is down leaves the expired lease
+// unrevoked and reported; the next sweep, with the backend back, revokes it.
+func TestSweepBackendDown(t *testing.T) {
+	now := time.Now()
+	r, iss, st := setup(t, now)
+	iss.fail = true
+	rep, err := r.Sweep(context.Background(), now, 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Err() == nil || rep.Failed["expired"] == nil {
+		t.Fatalf("sweep with the backend down reported %+v, want the expired lease failed", rep)
+	}
+	if l, _ := st.Get(context.Background(), "expired"); l.State == lease.Revoked {
+		t.Fatal("the lease is marked revoked although its backend was down")
+	}
+	iss.fail = false
+	rep, err = r.Sweep(context.Background(), now, 2*time.Minute)
+	if err != nil || rep.Err() != nil {
+		t.Fatalf("second sweep: %v %v", err, rep.Err())
+	}
+	if l, _ := st.Get(context.Background(), "expired"); l.State != lease.Revoked {
+		t.Errorf("after the backend is back the lease is %s, want revoked", l.State)
+	}
+}
