@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jit-policy/jit-policy/internal/app"
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/revocation"
+	"github.com/jit-policy/jit-policy/issuers/registry"
+)
+
+// revokeParams are the inputs of `jit-policy revoke`.
+type revokeParams struct {
+	config, leaseID, job string
+	expired              bool
+	out, err             io.Writer
+}
+
+func newRevokeCommand(s streams) *cobra.Command {
+	p := revokeParams{out: s.out, err: s.err}
+	cmd := &cobra.Command{
+		Use:   "revoke --config FILE (--lease ID | --job REPO/RUN_ID/ATTEMPT[/JOB_ID] | --expired)",
+		Short: "Revoke leases and republish the revocation lists",
+		Long: `Revoke one lease, every lease of a job, or every expired lease, then
+republish the revocation lists (the KRL). Exit 0 done, 1 something stayed
+unrevoked (listed), 2 usage or config error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return exit(runRevoke(cmd.Context(), p)) },
+	}
+	cmd.Flags().StringVar(&p.config, "config", configFile, "jit-policy.yaml")
+	cmd.Flags().StringVar(&p.leaseID, "lease", "", "lease id")
+	cmd.Flags().StringVar(&p.job, "job", "", "REPO/RUN_ID/ATTEMPT[/JOB_ID] (REPO is owner/name)")
+	cmd.Flags().BoolVar(&p.expired, "expired", false, "every expired lease")
+	return cmd
+}
+
+func runRevoke(ctx context.Context, p revokeParams) int {
+	n := 0
+	for _, set := range []bool{p.leaseID != "", p.job != "", p.expired} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		fmt.Fprintln(p.err, "give exactly one of --lease, --job, --expired")
+		return exitUsage
+	}
+	f := lease.Filter{}
+	if p.job != "" {
+		job, err := parseJob(p.job)
+		if err != nil {
+			fmt.Fprintln(p.err, err)
+			return exitUsage
+		}
+		f.Job = job
+	}
+	rt, err := app.Open(ctx, p.config, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitUsage
+	}
+	defer rt.Close()
+	now := time.Now()
+	var rep revocation.Report
+	switch {
+	case p.leaseID != "":
+		if _, err := rt.Leases.Get(ctx, p.leaseID); err != nil {
+			fmt.Fprintf(p.err, "lease %s: %v\n", p.leaseID, err)
+			return exitUsage
+		}
+		rep = rt.Revoker().Revoke(ctx, []string{p.leaseID}, lease.ByManual, now)
+	default:
+		if p.expired {
+			f.ExpiresBefore = now
+		}
+		if rep, err = rt.Revoker().RevokeMatching(ctx, f, lease.ByManual, now); err != nil {
+			fmt.Fprintln(p.err, err)
+			return exitLeftUnrevoked
+		}
+	}
+	return report(p.out, p.err, rep)
+}
+
+// parseJob reads REPO/RUN_ID/ATTEMPT[/JOB_ID], where REPO is owner/name.
+func parseJob(s string) (lease.Job, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 4 && len(parts) != 5 {
+		return lease.Job{}, fmt.Errorf("--job %q: want OWNER/REPO/RUN_ID/ATTEMPT[/JOB_ID]", s)
+	}
+	for _, part := range parts {
+		if part == "" {
+			return lease.Job{}, fmt.Errorf("--job %q: empty part", s)
+		}
+	}
+	j := lease.Job{Repository: parts[0] + "/" + parts[1], RunID: parts[2], Attempt: parts[3]}
+	if len(parts) == 5 {
+		j.JobID = parts[4]
+	}
+	return j, nil
+}
+
+// report prints what a revocation run did and returns its exit code.
+func report(out, errOut io.Writer, rep revocation.Report) int {
+	for _, id := range rep.Revoked {
+		if why := rep.Reasons[id]; why != "" {
+			fmt.Fprintf(out, "revoked %s (%s)\n", id, why)
+			continue
+		}
+		fmt.Fprintf(out, "revoked %s\n", id)
+	}
+	for _, id := range rep.Skipped {
+		fmt.Fprintf(out, "skipped %s (already revoked or being revoked)\n", id)
+	}
+	if err := rep.Err(); err != nil {
+		fmt.Fprintf(errOut, "left unrevoked:\n%v\n", err)
+		return exitLeftUnrevoked
+	}
+	return exitOK
+}
+
+// sweepParams are the inputs of `jit-policy sweep`.
+type sweepParams struct {
+	config   string
+	grace    time.Duration
+	out, err io.Writer
+}
+
+func newSweepCommand(s streams) *cobra.Command {
+	p := sweepParams{out: s.out, err: s.err}
+	cmd := &cobra.Command{
+		Use:   "sweep --config FILE",
+		Short: "Revoke expired leases and what crashed jobs left behind",
+		Long: `Revoke every lease that expired, every lease still pending --grace after it
+was recorded (the process issuing it died), and every revocation left half
+done; then republish the revocation lists. Run it on a schedule.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return exit(runSweep(cmd.Context(), p)) },
+	}
+	cmd.Flags().StringVar(&p.config, "config", configFile, "jit-policy.yaml")
+	cmd.Flags().DurationVar(&p.grace, "grace", 2*time.Minute, "how long a lease may stay pending while it is issued")
+	return cmd
+}
+
+func runSweep(ctx context.Context, p sweepParams) int {
+	rt, err := app.Open(ctx, p.config, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitUsage
+	}
+	defer rt.Close()
+	rev, err := rt.SweepRevoker()
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitUsage
+	}
+	rep, err := rev.Sweep(ctx, time.Now(), p.grace)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitLeftUnrevoked
+	}
+	return report(p.out, p.err, rep)
+}
+
+// krlParams are the inputs of `jit-policy krl`.
+type krlParams struct {
+	config, out string
+	stderr      io.Writer
+}
+
+func newKRLCommand(s streams) *cobra.Command {
+	p := krlParams{stderr: s.err}
+	cmd := &cobra.Command{
+		Use:   "krl --config FILE [--out FILE]",
+		Short: "Write the SSH key revocation list from the lease store",
+		Long: `Write the KRL (OpenSSH's RevokedKeys format) of every revoked, unexpired SSH
+certificate: to the config's krl: target, or to --out. sshd refuses every key
+when RevokedKeys is unreadable, so write it once before pointing sshd at it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return exit(runKRL(cmd.Context(), p)) },
+	}
+	cmd.Flags().StringVar(&p.config, "config", configFile, "jit-policy.yaml")
+	cmd.Flags().StringVar(&p.out, "out", "", "write here instead of the config's krl: target")
+	return cmd
+}
+
+func runKRL(ctx context.Context, p krlParams) int {
+	rt, err := app.Open(ctx, p.config, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(p.stderr, err)
+		return exitUsage
+	}
+	defer rt.Close()
+	if p.out != "" {
+		rt.Config.KRL = "file://" + p.out
+		if rt.Issuers, err = registry.New(rt.Config, os.Getenv); err != nil {
+			fmt.Fprintln(p.stderr, err)
+			return exitUsage
+		}
+	}
+	if _, ok := rt.Issuers["ssh"]; !ok {
+		fmt.Fprintln(p.stderr, "no ssh issuer is configured: nothing to write")
+		return exitUsage
+	}
+	if err := rt.Revoker().PublishAll(ctx, time.Now()); err != nil {
+		fmt.Fprintln(p.stderr, err)
+		return exitLeftUnrevoked
+	}
+	return exitOK
+}
