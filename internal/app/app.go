@@ -18,6 +18,7 @@ import (
 	"github.com/jit-policy/jit-policy/internal/exchange"
 	"github.com/jit-policy/jit-policy/internal/jobstate"
 	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/lease/pgstore"
 	"github.com/jit-policy/jit-policy/internal/lease/sqlitestore"
 	"github.com/jit-policy/jit-policy/internal/oidc"
 	"github.com/jit-policy/jit-policy/internal/revocation"
@@ -69,7 +70,7 @@ func OpenStore(ctx context.Context, uri string) (Store, error) {
 		return sqlitestore.Open(ctx, p)
 	}
 	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
-		return nil, errors.New("leases: the PostgreSQL lease store is not built yet: use file://PATH")
+		return pgstore.Open(ctx, uri)
 	}
 	return nil, fmt.Errorf("leases %q: use file://PATH", uri)
 }

@@ -1,7 +1,7 @@
 // Package lease defines jit-policy's leases — the record of every issued
 // credential: who holds it, for which job or pull request, until when — and
 // the Store contract every lease backend implements. Backends live in
-// subpackages (sqlitestore for file://, later postgres); leasetest holds the
+// subpackages (sqlitestore for file://, pgstore for postgres://); leasetest holds the
 // contract suite that every backend must pass.
 package lease
 

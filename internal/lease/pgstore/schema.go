@@ -13,7 +13,7 @@ import (
 var migrations = []string{
 	// 1: leases and used tokens (the columns of sqlitestore's schema 2).
 	`CREATE TABLE jit_leases (
-		id              text PRIMARY KEY,
+		id              text COLLATE "C" PRIMARY KEY, -- List orders by bytes, as SQLite does
 		issuer          text NOT NULL,
 		role            text NOT NULL,
 		subject         text NOT NULL,
@@ -42,7 +42,7 @@ var migrations = []string{
 	CREATE INDEX jit_leases_job ON jit_leases (job_repository, job_run_id, job_attempt);
 	CREATE INDEX jit_leases_pr ON jit_leases (pr) WHERE pr <> 0;
 	CREATE TABLE jit_used_tokens (
-		key        text PRIMARY KEY,
+		key        text COLLATE "C" PRIMARY KEY,
 		used_at    bigint NOT NULL, -- unix ns, database clock
 		expires_at bigint NOT NULL
 	);
