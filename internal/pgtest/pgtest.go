@@ -123,6 +123,7 @@ type server struct {
 	password string // Role's
 	proc     *os.Process
 	exited   chan struct{} // closed when the postmaster exits
+	log      *syncBuffer   // the postmaster's stdout and stderr
 }
 
 // dsn returns the URL that connects as Role over TCP to database db.

@@ -1,7 +1,6 @@
 package pgtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,11 +93,12 @@ func (s *server) run(bin string, cred *syscall.Credential) error {
 		return err
 	}
 	s.port = port
-	var log bytes.Buffer
+	log := &syncBuffer{}
+	s.log = log
 	cmd := command(filepath.Join(bin, "postgres"), cred, s.dir, "-D", s.data,
 		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(port), "-k", s.data,
 		"-c", "max_connections=200")
-	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Stdout, cmd.Stderr = log, log
 	// The postmaster gets SIGQUIT (immediate shutdown) when the thread that
 	// started it exits: this goroutine's, locked to it until the postmaster
 	// has exited, so only the test process's death ends it early.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +22,7 @@ const columns = `id, issuer, role, subject,
 // Put records a new lease in state Pending. l.State must be "" or Pending,
 // l.ID, l.IssuedAt and l.ExpiresAt set, RevokedAt and RevokedBy empty.
 func (s *Store) Put(ctx context.Context, l lease.Lease) error {
-	if err := validateNew(l); err != nil {
+	if err := lease.ValidateNew(l); err != nil {
 		return fmt.Errorf("put lease %q: %w", l.ID, err)
 	}
 	n, err := s.exec(ctx, `INSERT INTO jit_leases (`+columns+`, prev_state, claimed_at)
@@ -42,50 +41,6 @@ func (s *Store) Put(ctx context.Context, l lease.Lease) error {
 		return fmt.Errorf("put lease %q: %w; every lease needs a new id", l.ID, lease.ErrExists)
 	}
 	return nil
-}
-
-// validateNew checks a lease given to Put, as sqlitestore does.
-func validateNew(l lease.Lease) error {
-	var problems []string
-	if l.ID == "" {
-		problems = append(problems, "the id is empty")
-	}
-	if l.State != "" && l.State != lease.Pending {
-		problems = append(problems, fmt.Sprintf("state is %q: a new lease is pending until Activate", l.State))
-	}
-	for _, f := range []struct {
-		name string
-		t    time.Time
-	}{{"IssuedAt", l.IssuedAt}, {"ExpiresAt", l.ExpiresAt}} {
-		if f.t.IsZero() {
-			problems = append(problems, f.name+" is not set")
-		} else if !inRange(f.t) {
-			problems = append(problems, fmt.Sprintf("%s %v is outside the years 1678-2262", f.name, f.t))
-		}
-	}
-	if !l.RevokedAt.IsZero() || l.RevokedBy != "" {
-		problems = append(problems, "RevokedAt/RevokedBy are set: a new lease is not revoked")
-	}
-	if len(problems) > 0 {
-		return errors.New("invalid lease: " + strings.Join(problems, "; "))
-	}
-	return nil
-}
-
-// inRange reports whether t fits in int64 Unix nanoseconds.
-func inRange(t time.Time) bool {
-	return !t.Before(time.Unix(0, math.MinInt64)) && !t.After(time.Unix(0, math.MaxInt64))
-}
-
-// clampNanos returns t in Unix nanoseconds, clamped to the int64 range.
-func clampNanos(t time.Time) int64 {
-	switch {
-	case t.Before(time.Unix(0, math.MinInt64)):
-		return math.MinInt64
-	case t.After(time.Unix(0, math.MaxInt64)):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }
 
 // Activate moves a Pending lease to Active with its final credential
@@ -149,10 +104,10 @@ func (s *Store) List(ctx context.Context, f lease.Filter) ([]lease.Lease, error)
 		cond("pr = ?", int64(f.PR))
 	}
 	if !f.ExpiresBefore.IsZero() {
-		cond("expires_at < ?", clampNanos(f.ExpiresBefore))
+		cond("expires_at < ?", lease.ClampNanos(f.ExpiresBefore))
 	}
 	if !f.IssuedBefore.IsZero() {
-		cond("issued_at < ?", clampNanos(f.IssuedBefore))
+		cond("issued_at < ?", lease.ClampNanos(f.IssuedBefore))
 	}
 	q := `SELECT ` + columns + ` FROM jit_leases`
 	if len(where) > 0 {

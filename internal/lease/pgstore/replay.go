@@ -31,7 +31,7 @@ func (s *Store) UseToken(ctx context.Context, key string, expiresAt time.Time) e
 	n, err := s.exec(ctx, `INSERT INTO jit_used_tokens AS u (key, used_at, expires_at)
 		VALUES ($1, `+nowNS+`, $2)
 		ON CONFLICT (key) DO UPDATE SET used_at = excluded.used_at, expires_at = excluded.expires_at
-		WHERE u.expires_at <= excluded.used_at`, key, clampNanos(expiresAt))
+		WHERE u.expires_at <= excluded.used_at`, key, lease.ClampNanos(expiresAt))
 	switch {
 	case err != nil:
 		return fmt.Errorf("record token use in %s: %w", s.where, err)

@@ -88,7 +88,7 @@ func (s *Store) MarkRevoked(ctx context.Context, id, by string, at time.Time) er
 	if by == "" {
 		return fmt.Errorf("mark lease %q revoked: say by whom (lease.ByPostStep, BySweep, ...)", id)
 	}
-	if at.IsZero() || !inRange(at) {
+	if at.IsZero() || !lease.InNanoRange(at) {
 		return fmt.Errorf("mark lease %q revoked: invalid time %v; pass the time of revocation", id, at)
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -21,7 +20,7 @@ const columns = `id, issuer, role, subject,
 // Put records a new lease in state Pending. l.State must be "" or Pending,
 // l.ID, l.IssuedAt and l.ExpiresAt set, RevokedAt and RevokedBy empty.
 func (s *Store) Put(ctx context.Context, l lease.Lease) error {
-	if err := validateNew(l); err != nil {
+	if err := lease.ValidateNew(l); err != nil {
 		return fmt.Errorf("put lease %q: %w", l.ID, err)
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
@@ -43,50 +42,6 @@ func (s *Store) Put(ctx context.Context, l lease.Lease) error {
 		}
 		return nil
 	})
-}
-
-// validateNew checks a lease given to Put.
-func validateNew(l lease.Lease) error {
-	var problems []string
-	if l.ID == "" {
-		problems = append(problems, "the id is empty")
-	}
-	if l.State != "" && l.State != lease.Pending {
-		problems = append(problems, fmt.Sprintf("state is %q: a new lease is pending until Activate", l.State))
-	}
-	for _, f := range []struct {
-		name string
-		t    time.Time
-	}{{"IssuedAt", l.IssuedAt}, {"ExpiresAt", l.ExpiresAt}} {
-		if f.t.IsZero() {
-			problems = append(problems, f.name+" is not set")
-		} else if !inRange(f.t) {
-			problems = append(problems, fmt.Sprintf("%s %v is outside the years 1678-2262", f.name, f.t))
-		}
-	}
-	if !l.RevokedAt.IsZero() || l.RevokedBy != "" {
-		problems = append(problems, "RevokedAt/RevokedBy are set: a new lease is not revoked")
-	}
-	if len(problems) > 0 {
-		return errors.New("invalid lease: " + strings.Join(problems, "; "))
-	}
-	return nil
-}
-
-// inRange reports whether t fits in int64 Unix nanoseconds.
-func inRange(t time.Time) bool {
-	return !t.Before(time.Unix(0, math.MinInt64)) && !t.After(time.Unix(0, math.MaxInt64))
-}
-
-// clampNanos returns t in Unix nanoseconds, clamped to the int64 range.
-func clampNanos(t time.Time) int64 {
-	switch {
-	case t.Before(time.Unix(0, math.MinInt64)):
-		return math.MinInt64
-	case t.After(time.Unix(0, math.MaxInt64)):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }
 
 // Activate moves a Pending lease to Active with its final credential
@@ -172,11 +127,11 @@ func (s *Store) List(ctx context.Context, f lease.Filter) ([]lease.Lease, error)
 	}
 	if !f.ExpiresBefore.IsZero() {
 		where = append(where, "expires_at < ?")
-		args = append(args, clampNanos(f.ExpiresBefore))
+		args = append(args, lease.ClampNanos(f.ExpiresBefore))
 	}
 	if !f.IssuedBefore.IsZero() {
 		where = append(where, "issued_at < ?")
-		args = append(args, clampNanos(f.IssuedBefore))
+		args = append(args, lease.ClampNanos(f.IssuedBefore))
 	}
 	q := `SELECT ` + columns + ` FROM leases`
 	if len(where) > 0 {

@@ -24,7 +24,7 @@ func (s *Store) UseToken(ctx context.Context, key string, expiresAt time.Time) e
 			return fmt.Errorf("record token use: pruning expired tokens in %s: %w", s.path, err)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO used_tokens (key, used_at, expires_at)
-			VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`, key, now, clampNanos(expiresAt))
+			VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`, key, now, lease.ClampNanos(expiresAt))
 		if err != nil {
 			return fmt.Errorf("record token use in %s: %w", s.path, err)
 		}
