@@ -57,7 +57,7 @@ Exit 0 issued, 1 denied (every reason printed), 2 error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.config, "config", configFile, "jit-policy.yaml")
-	f.StringVar(&p.issuer, "issuer", "", "credential kind: ssh")
+	f.StringVar(&p.issuer, "issuer", "", "credential kind: ssh or postgres")
 	f.StringVar(&p.role, "role", "", "role under issuers.KIND.roles")
 	f.DurationVar(&p.ttl, "ttl", 0, "lifetime (default: the longest allowed)")
 	f.StringArrayVar(&p.principals, "principal", nil, "SSH principal (repeatable; default: all allowed)")
@@ -132,7 +132,7 @@ func (p issueParams) request(ctx context.Context, cfg *config.Config) (exchange.
 			return req, "", err
 		}
 	}
-	if p.publicKey == "" && p.csr == "" && !p.generateKey {
+	if p.publicKey == "" && p.csr == "" && !p.generateKey && (p.issuer == "ssh" || p.issuer == "x509") {
 		return req, "", errors.New("give --public-key FILE, --csr FILE or --generate-key")
 	}
 	token, err := p.token(ctx, cfg)

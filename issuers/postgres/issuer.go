@@ -23,7 +23,15 @@
 //     itself on revoke (GRANT role TO CURRENT_USER) so that
 //     pg_terminate_backend, REASSIGN OWNED and DROP OWNED are allowed;
 //   - the grant option on CONNECT for configured databases that PUBLIC
-//     may not connect to (the issued role gets CONNECT only where needed).
+//     may not connect to (the issued role gets CONNECT only where needed);
+//   - CREATE WITH GRANT OPTION on every schema where issued roles may
+//     create objects: a non-superuser's REASSIGN OWNED of a function, type
+//     and the like needs the new owner to have CREATE on its schema, so
+//     Revoke lends it to the owner inside the REASSIGN transaction and
+//     revokes it before commit. A schema an issued role created itself
+//     would need the owner to have CREATE on the database: Revoke then
+//     fails with such an admin (the role stays NOLOGIN, sessions ended), so
+//     do not let issued roles create schemas.
 //
 // The owner must be a NOLOGIN role that is neither superuser nor CREATEROLE,
 // CREATEDB, REPLICATION or BYPASSRLS, member of no role, and holding no

@@ -50,7 +50,7 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 
 // quoteLiteral quotes s as an SQL string literal that means s whatever
 // standard_conforming_strings is: quotes doubled and, when s holds a
-// backslash, an E'' literal with backslashes doubled. s must have passed
+// backslash, an E” literal with backslashes doubled. s must have passed
 // checkText.
 func quoteLiteral(s string) string {
 	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"

@@ -1,5 +1,5 @@
 // Package registry builds the issuers a jit-policy.yaml configures, by
-// name: "ssh" (and, as they arrive, "aws", "x509", "postgres"). Issuers are
+// name: "ssh" and "postgres" (and, as they arrive, "aws" and "x509"). Issuers are
 // built lazily, on their first Issue, so commands that only revoke, sweep
 // or list never load a CA key or reach a KMS: revocation must work while
 // the signing key is unreachable.
@@ -29,6 +29,10 @@ func New(cfg *config.Config, getenv func(string) string) (map[string]issuers.Iss
 			lazy: lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newSSH(ctx, c, getenv) }},
 			cfg:  c, getenv: getenv, krl: krlPath,
 		}
+	}
+	if c := cfg.Issuers.Postgres; c != nil {
+		leases := cfg.Leases
+		out["postgres"] = &lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newPostgres(ctx, c, leases) }}
 	}
 	return out, nil
 }
