@@ -130,6 +130,7 @@ func (r *Revoker) Sweep(ctx context.Context, now time.Time, grace time.Duration)
 	for id, err := range checkFailed {
 		rep.Failed[id] = err
 	}
+	r.sweepOrphans(ctx, &rep)
 	if err := r.PublishAll(ctx, now); err != nil {
 		rep.Failed["lists"] = err
 	}

@@ -135,3 +135,30 @@ func TestSweepBackendDown(t *testing.T) {
 		t.Errorf("after the backend is back the lease is %s, want revoked", l.State)
 	}
 }
+
+// orphanIssuer also lists credentials at its backend by lease id.
+type orphanIssuer struct {
+	listIssuer
+	backend []string
+}
+
+func (o *orphanIssuer) LeaseIDs(context.Context) ([]string, error) { return o.backend, nil }
+
+// TestSweepOrphans: a backend credential whose lease was never recorded,
+// or is recorded revoked, is revoked; one whose lease is open is not.
+func TestSweepOrphans(t *testing.T) {
+	now := time.Now()
+	r, _, _ := setup(t, now)
+	o := &orphanIssuer{backend: []string{"live", "never-recorded"}}
+	r.Issuers["pg"] = o
+	rep, err := r.Sweep(context.Background(), now, 2*time.Minute)
+	if err != nil || rep.Err() != nil {
+		t.Fatalf("Sweep: %v %v", err, rep.Err())
+	}
+	if !slices.Equal(o.revoked, []string{"never-recorded"}) {
+		t.Errorf("orphans revoked = %v, want only never-recorded (live's lease is open)", o.revoked)
+	}
+	if rep.Reasons["never-recorded"] == "" {
+		t.Error("no reason recorded for the orphan")
+	}
+}

@@ -32,7 +32,7 @@ func New(cfg *config.Config, getenv func(string) string) (map[string]issuers.Iss
 	}
 	if c := cfg.Issuers.Postgres; c != nil {
 		leases := cfg.Leases
-		out["postgres"] = &lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newPostgres(ctx, c, leases) }}
+		out["postgres"] = &postgresEntry{lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newPostgres(ctx, c, leases) }}}
 	}
 	return out, nil
 }
