@@ -30,7 +30,7 @@ overwritten. A file CA key is for trials: in production keep the key in a KMS
 	}
 	initCmd.Flags().StringVar(&p.kind, "kind", "ssh", "ssh or x509")
 	initCmd.Flags().StringVar(&p.out, "out", "", "folder to write the key into")
-	initCmd.Flags().StringVar(&p.algorithm, "algorithm", "ed25519", "ed25519, ecdsa-p256, rsa-3072 or rsa-4096")
+	initCmd.Flags().StringVar(&p.algorithm, "algorithm", "", "ed25519, ecdsa-p256, rsa-3072 or rsa-4096 (default: ed25519 for ssh, ecdsa-p256 for x509)")
 	_ = initCmd.MarkFlagRequired("out")
 	ca.AddCommand(initCmd)
 	return ca
@@ -41,7 +41,14 @@ func runCAInit(p caInitParams) int {
 		fmt.Fprintf(p.stderr, "--kind %q: use ssh or x509\n", p.kind)
 		return exitUsage
 	}
-	paths, err := cakey.Init(p.out, p.kind, cakey.Algorithm(p.algorithm))
+	alg := cakey.Algorithm(p.algorithm)
+	if alg == "" {
+		alg = cakey.Ed25519
+		if p.kind == "x509" {
+			alg = cakey.ECDSAP256 // what X.509 relying parties (AWS Roles Anywhere, Kubernetes) accept
+		}
+	}
+	paths, err := cakey.Init(p.out, p.kind, alg)
 	if err != nil {
 		fmt.Fprintln(p.stderr, err)
 		return exitLeftUnrevoked
