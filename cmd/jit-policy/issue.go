@@ -57,7 +57,7 @@ Exit 0 issued, 1 denied (every reason printed), 2 error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.config, "config", configFile, "jit-policy.yaml")
-	f.StringVar(&p.issuer, "issuer", "", "credential kind: ssh or postgres")
+	f.StringVar(&p.issuer, "issuer", "", "credential kind: ssh, x509 or postgres")
 	f.StringVar(&p.role, "role", "", "role under issuers.KIND.roles")
 	f.DurationVar(&p.ttl, "ttl", 0, "lifetime (default: the longest allowed)")
 	f.StringArrayVar(&p.principals, "principal", nil, "SSH principal (repeatable; default: all allowed)")
@@ -176,7 +176,13 @@ func readSmall(name string) ([]byte, error) {
 // outputs with their paths added.
 func (p issueParams) writeFiles(outs []issuers.Output) ([]issuers.Output, error) {
 	cert := outputValue(outs, "certificate")
-	if cert == "" || p.issuer != "ssh" {
+	if cert == "" {
+		return outs, nil
+	}
+	if p.issuer == "x509" {
+		return p.writeX509Files(outs, cert)
+	}
+	if p.issuer != "ssh" {
 		return outs, nil
 	}
 	base := "id_ed25519"
@@ -242,4 +248,25 @@ func (p issueParams) print(res exchange.Result, outs []issuers.Output) int {
 	}
 	fmt.Fprintf(p.out, "%s\n", b)
 	return exitOK
+}
+
+// writeX509Files writes cert.pem (and key.pem, 0600, for a generated key)
+// into --out, when given.
+func (p issueParams) writeX509Files(outs []issuers.Output, cert string) ([]issuers.Output, error) {
+	if p.outDir == "" {
+		return outs, nil
+	}
+	if err := os.MkdirAll(p.outDir, 0o700); err != nil {
+		return nil, err
+	}
+	if key := outputValue(outs, "private-key"); key != "" {
+		if err := os.WriteFile(filepath.Join(p.outDir, "key.pem"), []byte(key), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	certPath := filepath.Join(p.outDir, "cert.pem")
+	if err := os.WriteFile(certPath, []byte(cert), 0o644); err != nil {
+		return nil, err
+	}
+	return append(outs, issuers.Output{Name: "certificate-path", Value: certPath}), nil
 }

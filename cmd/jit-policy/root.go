@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, s streams) int {
 	root.SetErr(s.err)
 	root.SetArgs(args)
 	root.AddCommand(newTestCommand(s), newEvalCommand(s), newDemoCommand(s),
-		newIssueCommand(s), newLeasesCommand(s), newRevokeCommand(s), newSweepCommand(s), newKRLCommand(s), newCACommand(s), newActionCommand(s))
+		newIssueCommand(s), newLeasesCommand(s), newRevokeCommand(s), newSweepCommand(s), newKRLCommand(s), newCRLCommand(s), newCACommand(s), newActionCommand(s))
 	err := root.ExecuteContext(ctx)
 	if ec, ok := errors.AsType[exitCodeError](err); ok {
 		return ec.code

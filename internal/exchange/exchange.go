@@ -18,6 +18,7 @@ import (
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/oidc"
 	"github.com/jit-policy/jit-policy/issuers"
+	x509issuer "github.com/jit-policy/jit-policy/issuers/x509"
 )
 
 // TokenVerifier turns a raw OIDC ID token into verified claims, or an error
@@ -154,13 +155,26 @@ func newLease(c *oidc.Claims, req Request, decisionID string, now time.Time, ttl
 	job := jobOf(c)
 	return lease.Lease{
 		ID: id, Issuer: req.Issuer, Role: req.Role, Subject: c.Subject, Job: job,
-		Credential: lease.Credential{
-			Serial: newSerial(),
-			KeyID:  fmt.Sprintf("jit/%s/%s/%s/%s", id, job.Repository, job.RunID, job.Attempt),
-		},
+		Credential: identity(req.Issuer, id, job),
 		DecisionID: decisionID, State: lease.Pending,
 		IssuedAt: now.UTC(), ExpiresAt: now.Add(ttl).UTC(),
 	}
+}
+
+// identity chooses, before issuing, the identity the credential will carry,
+// so a lease recorded before a crash still names what to revoke: an SSH
+// serial and key id, an X.509 serial. Other kinds record theirs on
+// activation (a PostgreSQL role name, an AWS session).
+func identity(issuer, id string, job lease.Job) lease.Credential {
+	switch issuer {
+	case "ssh":
+		return lease.Credential{Serial: newSerial(), KeyID: fmt.Sprintf("jit/%s/%s/%s/%s", id, job.Repository, job.RunID, job.Attempt)}
+	case "x509":
+		if keyID, err := x509issuer.NewKeyID(); err == nil {
+			return lease.Credential{KeyID: keyID}
+		}
+	}
+	return lease.Credential{}
 }
 
 // jobOf reads the job a token belongs to: GitHub's repository, run_id,

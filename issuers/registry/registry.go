@@ -1,5 +1,5 @@
 // Package registry builds the issuers a jit-policy.yaml configures, by
-// name: "ssh" and "postgres" (and, as they arrive, "aws" and "x509"). Issuers are
+// name: "ssh", "x509" and "postgres" (and, as it arrives, "aws"). Issuers are
 // built lazily, on their first Issue, so commands that only revoke, sweep
 // or list never load a CA key or reach a KMS: revocation must work while
 // the signing key is unreachable.
@@ -28,6 +28,16 @@ func New(cfg *config.Config, getenv func(string) string) (map[string]issuers.Iss
 		out["ssh"] = &sshEntry{
 			lazy: lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newSSH(ctx, c, getenv) }},
 			cfg:  c, getenv: getenv, krl: krlPath,
+		}
+	}
+	if c := cfg.Issuers.X509; c != nil {
+		crlPath, ok := config.FilePath(cfg.CRL)
+		if !ok {
+			return nil, fmt.Errorf("crl %q: use file://PATH", cfg.CRL)
+		}
+		out["x509"] = &x509Entry{
+			lazy: lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newX509(ctx, c, getenv) }},
+			cfg:  c, getenv: getenv, crl: crlPath,
 		}
 	}
 	if c := cfg.Issuers.Postgres; c != nil {

@@ -1,0 +1,87 @@
+package registry
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"time"
+
+	"github.com/jit-policy/jit-policy/internal/cakey"
+	"github.com/jit-policy/jit-policy/internal/config"
+	"github.com/jit-policy/jit-policy/internal/krl"
+	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/issuers"
+	x509issuer "github.com/jit-policy/jit-policy/issuers/x509"
+)
+
+// crlNextUpdate is how long a published CRL stays current. It is
+// republished on every revoke and sweep; a relying party that checks CRLs
+// refuses everything once its copy is past NextUpdate, so the sweep must
+// run well inside it.
+const crlNextUpdate = 24 * time.Hour
+
+// x509Entry is the X.509 issuer, built on first use. It also publishes
+// the CRL, which (unlike the KRL) the CA key must sign.
+type x509Entry struct {
+	lazy
+	cfg    *config.X509Issuer
+	getenv func(string) string
+	crl    string
+}
+
+func newX509(ctx context.Context, c *config.X509Issuer, getenv func(string) string) (issuers.Issuer, error) {
+	cert, key, err := x509CA(ctx, c, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return x509issuer.New(c, cert, key)
+}
+
+// x509CA loads the CA certificate (file://) and its key (file:// or KMS).
+func x509CA(ctx context.Context, c *config.X509Issuer, getenv func(string) string) (*x509.Certificate, crypto.Signer, error) {
+	p, ok := config.FilePath(c.CACert)
+	if !ok {
+		return nil, nil, fmt.Errorf("ca_cert %q: use file://PATH", c.CACert)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the X.509 CA certificate: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, nil, fmt.Errorf("%s holds no PEM CERTIFICATE", p)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parsing the X.509 CA certificate: %w", err)
+	}
+	key, err := cakey.Load(context.WithoutCancel(ctx), c.CAKey, getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading the X.509 CA key: %w", err)
+	}
+	return cert, key, nil
+}
+
+// Revoke has nothing to do at a backend: a certificate is revoked by the
+// CRL that Publish writes.
+func (*x509Entry) Revoke(context.Context, lease.Lease) error { return nil }
+
+// Publish signs and writes the CRL (PEM) of every revoked, unexpired certificate,
+// with an increasing number (the time in nanoseconds).
+func (e *x509Entry) Publish(ctx context.Context, revoked []lease.Lease) error {
+	cert, key, err := x509CA(ctx, e.cfg, e.getenv)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	der, err := x509issuer.CRL(cert, key, revoked, big.NewInt(now.UnixNano()), now, crlNextUpdate)
+	if err != nil {
+		return err
+	}
+	// PEM, as openssl's -CRLfile reads by default; written atomically like the KRL.
+	return krl.WriteFile(e.crl, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}))
+}
