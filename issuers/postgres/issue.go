@@ -73,6 +73,14 @@ func (i *Issuer) Issue(ctx context.Context, req issuers.Request) (issuers.Creden
 		if _, err := tx.Exec(ctx, "COMMENT ON ROLE "+ident(name)+" IS "+quoteLiteral(i.comment(req.Lease.ID))); err != nil {
 			return fmt.Errorf("commenting role %s: %w", name, err)
 		}
+		// Concurrent grants (and DROP OWNED) rewrite the same pg_database
+		// ACL rows, which PostgreSQL refuses with "tuple concurrently
+		// updated": take turns.
+		if len(r.databases) > 0 {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", aclLockKey); err != nil {
+				return fmt.Errorf("waiting for the database ACL lock: %w", err)
+			}
+		}
 		for _, db := range r.databases {
 			var can bool
 			if err := tx.QueryRow(ctx, `SELECT has_database_privilege($1, $2, 'CONNECT')`, name, db).Scan(&can); err != nil {

@@ -132,6 +132,9 @@ func (i *Issuer) dropOwned(ctx context.Context, db, name string) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", aclLockKey); err != nil {
+			return fmt.Errorf("waiting for the database ACL lock: %w", err)
+		}
 		schemas, err := i.lendCreate(ctx, tx, name)
 		if err != nil {
 			return err
@@ -199,3 +202,7 @@ func (i *Issuer) lendCreate(ctx context.Context, tx pgx.Tx, name string) ([]stri
 	}
 	return schemas, nil
 }
+
+// aclLockKey is the advisory lock that serialises jit-policy's changes to
+// shared catalog ACLs (GRANT CONNECT, DROP OWNED) across processes.
+const aclLockKey int64 = 0x6a69745f61636c // "jit_acl"
