@@ -98,7 +98,14 @@ func (x *Exchange) Issue(ctx context.Context, rawToken string, req Request, now 
 	if !d.Allowed {
 		return res, ErrDenied
 	}
-	ttl := clampTTL(req.TTL, maxTTL, d.Grant)
+	var grantSeconds *int64
+	if d.Grant != nil {
+		grantSeconds = d.Grant.MaxTTLSeconds
+	}
+	ttl, err := issuers.ClampTTL(req.TTL, grantSeconds, 0, maxTTL)
+	if err != nil {
+		return res, fmt.Errorf("clamping the lifetime: %w", err)
+	}
 	l := newLease(claims, req, d.ID, now, ttl)
 	res.Lease = l
 	if req.DryRun {
@@ -136,19 +143,6 @@ func (x *Exchange) failed(ctx context.Context, id string, err error) error {
 	return err
 }
 
-// clampTTL is min(requested (0: no limit), configured max, grant's max).
-func clampTTL(requested, maxTTL time.Duration, g *engine.Grant) time.Duration {
-	ttl := maxTTL
-	if requested > 0 && requested < ttl {
-		ttl = requested
-	}
-	if g != nil && g.MaxTTLSeconds != nil {
-		if gmax := time.Duration(*g.MaxTTLSeconds) * time.Second; gmax < ttl {
-			ttl = gmax
-		}
-	}
-	return ttl
-}
 
 func newLease(c *oidc.Claims, req Request, decisionID string, now time.Time, ttl time.Duration) lease.Lease {
 	id := newLeaseID()

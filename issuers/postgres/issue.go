@@ -126,24 +126,13 @@ func createStatement(name string, r *role, expires time.Time, verifier string) (
 // expiry clamps the TTL as the ssh issuer does and returns the role's
 // VALID UNTIL, whole seconds, never after the lease's ExpiresAt.
 func (i *Issuer) expiry(req issuers.Request, r *role) (time.Time, error) {
-	if req.TTL < 0 {
-		return time.Time{}, fmt.Errorf("requested ttl %v is negative", req.TTL)
+	var grantSeconds *int64
+	if req.Grant != nil {
+		grantSeconds = req.Grant.MaxTTLSeconds
 	}
-	ttl := i.maxTTL
-	if r.maxTTL > 0 && r.maxTTL < ttl {
-		ttl = r.maxTTL
-	}
-	if g := req.Grant; g != nil && g.MaxTTLSeconds != nil {
-		s := *g.MaxTTLSeconds
-		if s <= 0 {
-			return time.Time{}, fmt.Errorf("grant max_ttl_seconds %d must be positive", s)
-		}
-		if s < int64(ttl/time.Second) {
-			ttl = time.Duration(s) * time.Second
-		}
-	}
-	if req.TTL > 0 && req.TTL < ttl {
-		ttl = req.TTL
+	ttl, err := issuers.ClampTTL(req.TTL, grantSeconds, r.maxTTL, i.maxTTL)
+	if err != nil {
+		return time.Time{}, err
 	}
 	now := req.Now
 	if now.IsZero() {

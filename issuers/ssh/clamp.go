@@ -67,7 +67,7 @@ func (i *Issuer) Plan(req issuers.Request) (Plan, error) {
 	if p.Principals, err = clampPrincipals(req.Principals, g.Principals, r.principals); err != nil {
 		return Plan{}, err
 	}
-	if p.TTL, err = clampTTL(req.TTL, g.MaxTTLSeconds, r.maxTTL, i.maxTTL); err != nil {
+	if p.TTL, err = issuers.ClampTTL(req.TTL, g.MaxTTLSeconds, r.maxTTL, i.maxTTL); err != nil {
 		return Plan{}, err
 	}
 	if req.Now.IsZero() || req.Now.Add(-ClockSkew).Unix() <= 0 {
@@ -135,32 +135,4 @@ func orNone(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
-}
-
-// clampTTL returns min(requested (0 = no limit), grant seconds (nil = no
-// limit), role (0 = no limit), issuer). The issuer's maximum is positive.
-func clampTTL(requested time.Duration, grantSeconds *int64, role, issuer time.Duration) (time.Duration, error) {
-	if requested < 0 {
-		return 0, fmt.Errorf("requested ttl %v is negative", requested)
-	}
-	ttl := issuer
-	if role > 0 && role < ttl {
-		ttl = role
-	}
-	if grantSeconds != nil {
-		s := *grantSeconds
-		if s <= 0 {
-			return 0, fmt.Errorf("grant max_ttl_seconds %d must be positive", s)
-		}
-		if s < int64(ttl/time.Second) {
-			ttl = time.Duration(s) * time.Second
-		}
-	}
-	if requested > 0 && requested < ttl {
-		ttl = requested
-	}
-	if ttl < time.Second {
-		return 0, fmt.Errorf("ttl %v is shorter than a second", ttl)
-	}
-	return ttl, nil
 }

@@ -147,7 +147,7 @@ func (i *Issuer) template(r *role, req issuers.Request) (*x509.Certificate, erro
 	if g != nil {
 		grantSeconds = g.MaxTTLSeconds
 	}
-	ttl, err := clampTTL(req.TTL, grantSeconds, r.maxTTL, i.maxTTL)
+	ttl, err := issuers.ClampTTL(req.TTL, grantSeconds, r.maxTTL, i.maxTTL)
 	if err != nil {
 		return nil, err
 	}

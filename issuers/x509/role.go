@@ -185,31 +185,3 @@ func ParseClaims(exts []pkix.Extension) (Claims, bool, error) {
 	}
 	return Claims{}, false, nil
 }
-
-// clampTTL returns min(requested (0 = no limit), grant seconds (nil = no
-// limit), role (0 = no limit), issuer). The issuer's maximum is positive.
-func clampTTL(requested time.Duration, grantSeconds *int64, role, issuer time.Duration) (time.Duration, error) {
-	if requested < 0 {
-		return 0, fmt.Errorf("requested ttl %v is negative", requested)
-	}
-	ttl := issuer
-	if role > 0 && role < ttl {
-		ttl = role
-	}
-	if grantSeconds != nil {
-		s := *grantSeconds
-		if s <= 0 {
-			return 0, fmt.Errorf("grant max_ttl_seconds %d must be positive", s)
-		}
-		if s < int64(ttl/time.Second) {
-			ttl = time.Duration(s) * time.Second
-		}
-	}
-	if requested > 0 && requested < ttl {
-		ttl = requested
-	}
-	if ttl < time.Second {
-		return 0, fmt.Errorf("ttl %v is shorter than a second", ttl)
-	}
-	return ttl, nil
-}
