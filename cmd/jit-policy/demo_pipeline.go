@@ -73,7 +73,7 @@ func demoPipeline(ctx context.Context, p demoParams, dir string) int {
 	if code := runCAInit(caInitParams{kind: "ssh", out: filepath.Join(dir, "ca"), algorithm: "ed25519", stdout: io.Discard, stderr: p.err}); code != exitOK {
 		return code
 	}
-	if code := runKRL(ctx, krlParams{config: config, stderr: p.err}); code != exitOK {
+	if code := runList(ctx, listParams{issuer: "ssh", config: config, stderr: p.err}); code != exitOK {
 		return code
 	}
 	fmt.Fprintf(p.out, "\n== jit-policy issue --issuer ssh --role deploy --generate-key --token TOKEN (a CI token for %s from a local issuer)\n", claims["repository"])

@@ -78,7 +78,7 @@ issuers:
     roles:
       deploy: {principals: [nobody], max_ttl: 15m}
 `, e.oidc.URL(), caKey))
-	if code := runKRL(context.Background(), krlParams{config: e.config, stderr: os.Stderr}); code != 0 {
+	if code := runList(context.Background(), listParams{issuer: "ssh", config: e.config, stderr: os.Stderr}); code != 0 {
 		t.Fatalf("krl: exit %d", code)
 	}
 	return e

@@ -13,7 +13,6 @@ import (
 	"github.com/jit-policy/jit-policy/internal/app"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/revocation"
-	"github.com/jit-policy/jit-policy/issuers/registry"
 )
 
 // revokeParams are the inputs of `jit-policy revoke`.
@@ -166,51 +165,4 @@ func runSweep(ctx context.Context, p sweepParams) int {
 		return exitLeftUnrevoked
 	}
 	return report(p.out, p.err, rep)
-}
-
-// krlParams are the inputs of `jit-policy krl`.
-type krlParams struct {
-	config, out string
-	stderr      io.Writer
-}
-
-func newKRLCommand(s streams) *cobra.Command {
-	p := krlParams{stderr: s.err}
-	cmd := &cobra.Command{
-		Use:   "krl --config FILE [--out FILE]",
-		Short: "Write the SSH key revocation list from the lease store",
-		Long: `Write the KRL (OpenSSH's RevokedKeys format) of every revoked, unexpired SSH
-certificate: to the config's krl: target, or to --out. sshd refuses every key
-when RevokedKeys is unreadable, so write it once before pointing sshd at it.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return exit(runKRL(cmd.Context(), p)) },
-	}
-	cmd.Flags().StringVar(&p.config, "config", configFile, "jit-policy.yaml")
-	cmd.Flags().StringVar(&p.out, "out", "", "write here instead of the config's krl: target")
-	return cmd
-}
-
-func runKRL(ctx context.Context, p krlParams) int {
-	rt, err := app.Open(ctx, p.config, os.Getenv)
-	if err != nil {
-		fmt.Fprintln(p.stderr, err)
-		return exitUsage
-	}
-	defer rt.Close()
-	if p.out != "" {
-		rt.Config.KRL = "file://" + p.out
-		if rt.Issuers, err = registry.New(rt.Config, os.Getenv); err != nil {
-			fmt.Fprintln(p.stderr, err)
-			return exitUsage
-		}
-	}
-	if _, ok := rt.Issuers["ssh"]; !ok {
-		fmt.Fprintln(p.stderr, "no ssh issuer is configured: nothing to write")
-		return exitUsage
-	}
-	if err := rt.Revoker().PublishAll(ctx, time.Now()); err != nil {
-		fmt.Fprintln(p.stderr, err)
-		return exitLeftUnrevoked
-	}
-	return exitOK
 }

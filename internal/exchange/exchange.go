@@ -143,7 +143,6 @@ func (x *Exchange) failed(ctx context.Context, id string, err error) error {
 	return err
 }
 
-
 func newLease(c *oidc.Claims, req Request, decisionID string, now time.Time, ttl time.Duration) lease.Lease {
 	id := newLeaseID()
 	job := jobOf(c)

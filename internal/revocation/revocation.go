@@ -174,6 +174,11 @@ func (r *Revoker) revokeOne(ctx context.Context, id, by string, now time.Time) (
 	return l.Issuer, nil
 }
 
+// Publish republishes the list of one issuer, if it publishes one.
+func (r *Revoker) Publish(ctx context.Context, name string, now time.Time) error {
+	return r.publish(ctx, name, now)
+}
+
 func (r *Revoker) publish(ctx context.Context, name string, now time.Time) error {
 	p, ok := r.Issuers[name].(Publisher)
 	if !ok {
