@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,10 +12,10 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/jit-policy/jit-policy/action/ghcmd"
-	"github.com/jit-policy/jit-policy/internal/cakey"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/lease/sqlitestore"
 	"github.com/jit-policy/jit-policy/internal/oidctest"
+	"github.com/jit-policy/jit-policy/internal/pipelinetest"
 )
 
 // testPolicy allows role deploy to org/app's main branch in environment
@@ -51,36 +50,12 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
-	e := &testEnv{dir: dir, oidc: oidctest.NewIssuer(t), krl: filepath.Join(dir, "revoked.krl"), leases: filepath.Join(dir, "leases.db")}
-	if _, err := cakey.Init(filepath.Join(dir, "ca"), "ssh", cakey.Ed25519); err != nil {
-		t.Fatal(err)
-	}
-	pub := mustRead(t, filepath.Join(dir, "ca", cakey.SSHPubFile))
-	ca, _, _, _, err := ssh.ParseAuthorizedKey([]byte(pub))
+	pe := pipelinetest.New(t, pipelinetest.Options{Policy: testPolicy})
+	ca, _, _, _, err := ssh.ParseAuthorizedKey(pe.CAPub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ca = ca
-	mustWrite(t, filepath.Join(dir, "policies", "policy.rego"), testPolicy)
-	e.config = filepath.Join(dir, "jit-policy.yaml")
-	mustWrite(t, e.config, fmt.Sprintf(`version: jit-policy/v1
-policy: ./policies
-audit: file://audit.jsonl
-oidc:
-  - issuer: %s
-    audience: jit-policy
-leases: file://leases.db
-krl: file://revoked.krl
-issuers:
-  ssh:
-    ca_key: file://ca/ssh-ca
-    ca_public_key: file://ca/ssh-ca.pub
-    max_ttl: 1h
-    roles:
-      deploy: {principals: [nobody], max_ttl: 15m}
-`, e.oidc.URL()))
-	return e
+	return &testEnv{dir: pe.Dir, config: pe.Config, oidc: pe.OIDC, ca: ca, krl: pe.KRL, leases: pe.Leases}
 }
 
 // job is one job's step: its environment (inputs, the runner's files and
@@ -179,15 +154,7 @@ func (e *testEnv) lease(t *testing.T, id string) lease.Lease {
 	return l
 }
 
-func mustWrite(t testing.TB, path, body string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
+func mustWrite(t testing.TB, path, body string) { pipelinetest.Write(t, path, body) }
 
 func mustRead(t testing.TB, path string) string {
 	t.Helper()

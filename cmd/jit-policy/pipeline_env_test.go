@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,10 +15,12 @@ import (
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/lease/sqlitestore"
 	"github.com/jit-policy/jit-policy/internal/oidctest"
+	"github.com/jit-policy/jit-policy/internal/pipelinetest"
 )
 
 // pipelineEnv is a policy repo, a config, a file CA and a real OIDC issuer
-// in a temporary folder: everything `jit-policy issue` needs.
+// in a temporary folder (internal/pipelinetest), with an initial KRL:
+// everything `jit-policy issue` needs.
 type pipelineEnv struct {
 	dir    string
 	config string
@@ -44,55 +45,20 @@ allow if {
 grant := {"max_ttl_seconds": 600, "principals": ["nobody", "daemon"]}
 `
 
-// newPipelineEnv writes the repo; extraConfig is appended to the ssh
-// issuer's settings (e.g. a different ca_key).
+// newPipelineEnv writes the repo; caKey, when set, replaces the ssh
+// issuer's file CA key (e.g. a KMS URI).
 func newPipelineEnv(t testing.TB, caKey string) *pipelineEnv {
 	t.Helper()
-	dir := t.TempDir()
-	e := &pipelineEnv{dir: dir, oidc: oidctest.NewIssuer(t), krl: filepath.Join(dir, "revoked.krl"), leases: filepath.Join(dir, "leases.db")}
-	if code := runCAInit(caInitParams{kind: "ssh", out: filepath.Join(dir, "ca"), algorithm: "ed25519", stdout: &bytes.Buffer{}, stderr: os.Stderr}); code != 0 {
-		t.Fatalf("ca init: exit %d", code)
-	}
-	var err error
-	if e.caPub, err = os.ReadFile(filepath.Join(dir, "ca", "ssh-ca.pub")); err != nil {
-		t.Fatal(err)
-	}
-	if caKey == "" {
-		caKey = "file://ca/ssh-ca"
-	}
-	mustWrite(t, filepath.Join(dir, "policies", "policy.rego"), pipelinePolicy)
-	e.config = filepath.Join(dir, "jit-policy.yaml")
-	mustWrite(t, e.config, fmt.Sprintf(`version: jit-policy/v1
-policy: ./policies
-audit: file://audit.jsonl
-oidc:
-  - issuer: %s
-    audience: jit-policy
-leases: file://leases.db
-krl: file://revoked.krl
-issuers:
-  ssh:
-    ca_key: %s
-    ca_public_key: file://ca/ssh-ca.pub
-    max_ttl: 1h
-    roles:
-      deploy: {principals: [nobody], max_ttl: 15m}
-`, e.oidc.URL(), caKey))
+	pe := pipelinetest.New(t, pipelinetest.Options{Policy: pipelinePolicy, CAKey: caKey})
+	e := &pipelineEnv{dir: pe.Dir, config: pe.Config, oidc: pe.OIDC, caPub: pe.CAPub, krl: pe.KRL, leases: pe.Leases}
 	if code := runList(context.Background(), listParams{issuer: "ssh", config: e.config, stderr: os.Stderr}); code != 0 {
 		t.Fatalf("krl: exit %d", code)
 	}
 	return e
 }
 
-func mustWrite(t testing.TB, path, body string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
+// mustWrite writes body to path, creating its folder.
+func mustWrite(t testing.TB, path, body string) { pipelinetest.Write(t, path, body) }
 
 // userKey writes a fresh Ed25519 key pair as NAME and NAME.pub.
 func (e *pipelineEnv) userKey(t testing.TB, name string) (ssh.Signer, string) {
