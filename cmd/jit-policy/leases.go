@@ -65,14 +65,12 @@ func runLeases(ctx context.Context, p leasesParams) int {
 		return exitUsage
 	}
 	f := lease.Filter{States: states, Subject: p.subject, Issuer: p.issuer, PR: p.pr}
-	if p.job != "" {
-		job, err := parseJob(p.job)
-		if err != nil {
-			fmt.Fprintln(p.err, err)
-			return exitUsage
-		}
-		f.Job = job
+	job, err := parseJob(p.job)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitUsage
 	}
+	f.Job = job
 	rt, err := app.Open(ctx, p.config, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(p.err, err)

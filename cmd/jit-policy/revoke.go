@@ -52,14 +52,12 @@ func runRevoke(ctx context.Context, p revokeParams) int {
 		return exitUsage
 	}
 	f := lease.Filter{}
-	if p.job != "" {
-		job, err := parseJob(p.job)
-		if err != nil {
-			fmt.Fprintln(p.err, err)
-			return exitUsage
-		}
-		f.Job = job
+	job, err := parseJob(p.job)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitUsage
 	}
+	f.Job = job
 	rt, err := app.Open(ctx, p.config, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
@@ -87,8 +85,12 @@ func runRevoke(ctx context.Context, p revokeParams) int {
 	return report(p.out, p.err, rep)
 }
 
-// parseJob reads REPO/RUN_ID/ATTEMPT[/JOB_ID], where REPO is owner/name.
+// parseJob reads REPO/RUN_ID/ATTEMPT[/JOB_ID], where REPO is owner/name;
+// an empty string is no job (matches every lease).
 func parseJob(s string) (lease.Job, error) {
+	if s == "" {
+		return lease.Job{}, nil
+	}
 	parts := strings.Split(s, "/")
 	if len(parts) != 4 && len(parts) != 5 {
 		return lease.Job{}, fmt.Errorf("--job %q: want OWNER/REPO/RUN_ID/ATTEMPT[/JOB_ID]", s)
