@@ -45,6 +45,23 @@ type Request struct {
 	// GenerateKey asks the issuer to create a fresh key pair and return the
 	// private key as a secret output.
 	GenerateKey bool
+	// Claims are the verified OIDC token's claims of a pipeline request
+	// (nil for a pull-request request): facts such as repository, ref and
+	// workflow that an issuer may stamp on the credential.
+	Claims map[string]any
+	// Token is the raw verified OIDC token, for issuers that exchange the
+	// job's own token (AWS web-identity mode). It is a secret: never log it.
+	Token string
+}
+
+// Checker is the optional capability of an issuer that can refuse a
+// request before anything is recorded: Check runs before the lease is
+// stored or the token spent, so a request that could never be issued (a
+// malformed session policy, a lifetime the backend does not accept) leaves
+// no lease. Issue must still check what Check checks. Check must not call
+// the backend.
+type Checker interface {
+	Check(ctx context.Context, req Request) error
 }
 
 // Credential is what was issued.

@@ -57,7 +57,7 @@ Exit 0 issued, 1 denied (every reason printed), 2 error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.config, "config", configFile, "jit-policy.yaml")
-	f.StringVar(&p.issuer, "issuer", "", "credential kind: ssh, x509 or postgres")
+	f.StringVar(&p.issuer, "issuer", "", "credential kind: ssh, x509, postgres or aws")
 	f.StringVar(&p.role, "role", "", "role under issuers.KIND.roles")
 	f.DurationVar(&p.ttl, "ttl", 0, "lifetime (default: the longest allowed)")
 	f.StringArrayVar(&p.principals, "principal", nil, "SSH principal (repeatable; default: all allowed)")

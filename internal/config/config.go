@@ -102,19 +102,50 @@ type PostgresRole struct {
 	MaxTTL          Duration `yaml:"max_ttl"`
 }
 
-// AWSIssuer issues AWS STS sessions.
+// AWSIssuer issues AWS STS sessions (issuers/aws).
 type AWSIssuer struct {
-	Region      string             `yaml:"region"`
-	STSEndpoint string             `yaml:"sts_endpoint"` // optional, e.g. a local STS for tests
-	MaxTTL      Duration           `yaml:"max_ttl"`      // between 15m and 12h (STS limits)
-	Roles       map[string]AWSRole `yaml:"roles"`
+	Region      string `yaml:"region"`
+	STSEndpoint string `yaml:"sts_endpoint"` // optional, e.g. a local STS for tests
+	// IAMEndpoint is optional; revocation writes role inline policies there.
+	IAMEndpoint string `yaml:"iam_endpoint"`
+	// RolesAnywhereEndpoint is optional; certificate mode with a trust
+	// anchor calls CreateSession there.
+	RolesAnywhereEndpoint string `yaml:"rolesanywhere_endpoint"`
+	// EndpointCA is an optional file://PATH of PEM CA certificates to trust
+	// for the endpoints above, besides the system roots.
+	EndpointCA string             `yaml:"endpoint_ca"`
+	MaxTTL     Duration           `yaml:"max_ttl"` // between 15m and 12h (STS limits)
+	Roles      map[string]AWSRole `yaml:"roles"`
 }
+
+// AWS role modes: how an AWS role gets its session.
+const (
+	// AWSModeAssumeRole calls sts:AssumeRole with the issuer's own
+	// credentials (the SDK's default chain). The default.
+	AWSModeAssumeRole = "assume-role"
+	// AWSModeWebIdentity calls sts:AssumeRoleWithWebIdentity with the
+	// job's own OIDC token.
+	AWSModeWebIdentity = "web-identity"
+	// AWSModeCertificate issues a short-lived X.509 client certificate with
+	// the x509 issuer's role X509Role and exchanges it: IAM Roles Anywhere
+	// CreateSession when TrustAnchorARN is set, else STS
+	// AssumeRoleWithCertificate at sts_endpoint (MinIO).
+	AWSModeCertificate = "certificate"
+)
 
 // AWSRole is the IAM role one AWS role assumes.
 type AWSRole struct {
-	RoleARN       string   `yaml:"role_arn"`
-	SessionPolicy string   `yaml:"session_policy"` // optional JSON policy document
-	MaxTTL        Duration `yaml:"max_ttl"`
+	Mode    string `yaml:"mode"`     // assume-role (default), web-identity or certificate
+	RoleARN string `yaml:"role_arn"` // not used by certificate mode without a trust anchor
+	// SessionPolicy is an optional JSON policy template: string values may
+	// hold {{name}} placeholders (see issuers/aws).
+	SessionPolicy          string   `yaml:"session_policy"`
+	ManagedSessionPolicies []string `yaml:"managed_session_policies"` // policy ARNs
+	MaxTTL                 Duration `yaml:"max_ttl"`
+	// Certificate mode.
+	X509Role       string `yaml:"x509_role"`        // the issuers.x509 role of the job's certificate
+	TrustAnchorARN string `yaml:"trust_anchor_arn"` // Roles Anywhere
+	ProfileARN     string `yaml:"profile_arn"`      // Roles Anywhere
 }
 
 // X509Issuer signs X.509 client certificates.
@@ -201,6 +232,9 @@ func (c *Config) resolve() {
 	if x := c.Issuers.X509; x != nil {
 		x.CACert = c.fileURI(x.CACert)
 		x.CAKey = c.fileURI(x.CAKey)
+	}
+	if a := c.Issuers.AWS; a != nil {
+		a.EndpointCA = c.fileURI(a.EndpointCA)
 	}
 }
 

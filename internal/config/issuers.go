@@ -14,6 +14,10 @@ var (
 	roleNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	regionRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	roleARNRe  = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
+	// policyARNRe matches managed policies: AWS's own (account "aws") or a customer's.
+	policyARNRe      = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+$`)
+	trustAnchorARNRe = regexp.MustCompile(`^arn:aws(-[a-z]+)*:rolesanywhere:[a-z0-9-]+:[0-9]{12}:trust-anchor/[0-9a-f-]{36}$`)
+	profileARNRe     = regexp.MustCompile(`^arn:aws(-[a-z]+)*:rolesanywhere:[a-z0-9-]+:[0-9]{12}:profile/[0-9a-f-]{36}$`)
 
 	sshExtensions = []string{"no-touch-required", "permit-X11-forwarding", "permit-agent-forwarding",
 		"permit-port-forwarding", "permit-pty", "permit-user-rc"}
@@ -104,31 +108,77 @@ func (v *validator) postgres(path string, p *PostgresIssuer) {
 	}
 }
 
-func (v *validator) aws(path string, a *AWSIssuer) {
+func (v *validator) aws(path string, a *AWSIssuer, c *Config) {
 	switch {
 	case a.Region == "":
 		v.fail(path+".region", "is required, e.g. us-east-1")
 	case !regionRe.MatchString(a.Region):
 		v.fail(path+".region", "must be an AWS region name such as us-east-1")
 	}
-	if a.STSEndpoint != "" {
-		v.endpoint(path+".sts_endpoint", a.STSEndpoint)
+	for key, ep := range map[string]string{"sts_endpoint": a.STSEndpoint, "iam_endpoint": a.IAMEndpoint, "rolesanywhere_endpoint": a.RolesAnywhereEndpoint} {
+		if ep != "" {
+			v.endpoint(path+"."+key, ep)
+		}
+	}
+	if a.EndpointCA != "" {
+		v.fileURI(path+".endpoint_ca", a.EndpointCA, "must be file://PATH of PEM CA certificates")
 	}
 	v.issuerTTL(path, a.MaxTTL)
 	v.awsTTL(path, a.MaxTTL)
 	for _, name := range roles(v, path, a.Roles) {
 		r, rp := a.Roles[name], path+".roles."+name
-		switch {
-		case r.RoleARN == "":
-			v.fail(rp+".role_arn", "is required: the IAM role to assume")
-		case !roleARNRe.MatchString(r.RoleARN):
-			v.fail(rp+".role_arn", "must be an IAM role ARN such as arn:aws:iam::123456789012:role/deploy")
-		}
+		v.awsRole(rp, r, a, c)
 		if r.SessionPolicy != "" && !jsonObject(r.SessionPolicy) {
 			v.fail(rp+".session_policy", "must be a JSON policy document (an object)")
 		}
+		if len(r.ManagedSessionPolicies) > 10 {
+			v.fail(rp+".managed_session_policies", "STS takes at most 10 managed session policies")
+		}
+		for i, arn := range r.ManagedSessionPolicies {
+			if !policyARNRe.MatchString(arn) {
+				v.fail(fmt.Sprintf("%s.managed_session_policies[%d]", rp, i), "must be an IAM policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess")
+			}
+		}
 		v.awsTTL(rp, r.MaxTTL)
 		v.roleTTL(rp, r.MaxTTL, a.MaxTTL)
+	}
+}
+
+// awsRole checks the mode of one AWS role and the keys that mode needs.
+func (v *validator) awsRole(rp string, r AWSRole, a *AWSIssuer, c *Config) {
+	needARN := true
+	switch r.Mode {
+	case "", AWSModeAssumeRole, AWSModeWebIdentity:
+		if r.X509Role != "" || r.TrustAnchorARN != "" || r.ProfileARN != "" {
+			v.fail(rp+".mode", "x509_role, trust_anchor_arn and profile_arn need mode: certificate")
+		}
+	case AWSModeCertificate:
+		if r.X509Role == "" {
+			v.fail(rp+".x509_role", "is required in certificate mode: the issuers.x509 role of the job's certificate")
+		} else if c.Issuers.X509 == nil {
+			v.fail(rp+".x509_role", "certificate mode needs the x509 issuer: configure issuers.x509")
+		} else if _, ok := c.Issuers.X509.Roles[r.X509Role]; !ok {
+			v.fail(rp+".x509_role", "names no role of issuers.x509")
+		}
+		switch {
+		case r.TrustAnchorARN == "" && r.ProfileARN == "":
+			needARN = false // STS AssumeRoleWithCertificate: the certificate names the policy
+			if a.STSEndpoint == "" {
+				v.fail(rp+".mode", "certificate mode without a trust anchor exchanges the certificate at sts_endpoint: set it")
+			}
+		case !trustAnchorARNRe.MatchString(r.TrustAnchorARN):
+			v.fail(rp+".trust_anchor_arn", "must be a Roles Anywhere trust anchor ARN, with profile_arn")
+		case !profileARNRe.MatchString(r.ProfileARN):
+			v.fail(rp+".profile_arn", "must be a Roles Anywhere profile ARN, with trust_anchor_arn")
+		}
+	default:
+		v.fail(rp+".mode", "must be assume-role, web-identity or certificate")
+	}
+	switch {
+	case r.RoleARN == "" && needARN:
+		v.fail(rp+".role_arn", "is required: the IAM role to assume")
+	case r.RoleARN != "" && !roleARNRe.MatchString(r.RoleARN):
+		v.fail(rp+".role_arn", "must be an IAM role ARN such as arn:aws:iam::123456789012:role/deploy")
 	}
 }
 

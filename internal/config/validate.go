@@ -80,7 +80,7 @@ func (v *validator) config(c *Config) {
 		v.postgres("issuers.postgres", c.Issuers.Postgres)
 	}
 	if c.Issuers.AWS != nil {
-		v.aws("issuers.aws", c.Issuers.AWS)
+		v.aws("issuers.aws", c.Issuers.AWS, c)
 	}
 	if c.Issuers.X509 != nil {
 		v.x509("issuers.x509", c.Issuers.X509)

@@ -18,6 +18,7 @@ import (
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/oidc"
 	"github.com/jit-policy/jit-policy/issuers"
+	awsissuer "github.com/jit-policy/jit-policy/issuers/aws"
 	x509issuer "github.com/jit-policy/jit-policy/issuers/x509"
 )
 
@@ -108,6 +109,16 @@ func (x *Exchange) Issue(ctx context.Context, rawToken string, req Request, now 
 	}
 	l := newLease(claims, req, d.ID, now, ttl)
 	res.Lease = l
+	ireq := issuers.Request{
+		Lease: l, Now: now, TTL: ttl, Principals: req.Principals, Grant: d.Grant,
+		PublicKey: req.PublicKey, CSR: req.CSR, GenerateKey: req.GenerateKey,
+		Claims: claims.All, Token: rawToken,
+	}
+	if c, ok := iss.(issuers.Checker); ok {
+		if err := c.Check(ctx, ireq); err != nil {
+			return res, fmt.Errorf("checking the %s request: %w", req.Issuer, err)
+		}
+	}
 	if req.DryRun {
 		return res, nil
 	}
@@ -117,10 +128,7 @@ func (x *Exchange) Issue(ctx context.Context, rawToken string, req Request, now 
 	if err := x.Leases.Put(ctx, l); err != nil {
 		return res, fmt.Errorf("recording the lease: %w", err)
 	}
-	cred, err := iss.Issue(ctx, issuers.Request{
-		Lease: l, Now: now, TTL: ttl, Principals: req.Principals, Grant: d.Grant,
-		PublicKey: req.PublicKey, CSR: req.CSR, GenerateKey: req.GenerateKey,
-	})
+	cred, err := iss.Issue(ctx, ireq)
 	if err != nil {
 		return res, x.failed(ctx, l.ID, fmt.Errorf("issuing %s credential for lease %s: %w", req.Issuer, l.ID, err))
 	}
@@ -156,8 +164,9 @@ func newLease(c *oidc.Claims, req Request, decisionID string, now time.Time, ttl
 
 // identity chooses, before issuing, the identity the credential will carry,
 // so a lease recorded before a crash still names what to revoke: an SSH
-// serial and key id, an X.509 serial. Other kinds record theirs on
-// activation (a PostgreSQL role name, an AWS session).
+// serial and key id, an X.509 serial, an AWS session name (whose
+// aws:userid revocation can then deny). Other kinds record theirs on
+// activation (a PostgreSQL role name, an AWS AssumedRoleId).
 func identity(issuer, id string, job lease.Job) lease.Credential {
 	switch issuer {
 	case "ssh":
@@ -166,6 +175,8 @@ func identity(issuer, id string, job lease.Job) lease.Credential {
 		if keyID, err := x509issuer.NewKeyID(); err == nil {
 			return lease.Credential{KeyID: keyID}
 		}
+	case "aws":
+		return lease.Credential{SessionName: awsissuer.SessionName(id, job, 0)}
 	}
 	return lease.Credential{}
 }

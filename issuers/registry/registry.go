@@ -1,5 +1,5 @@
 // Package registry builds the issuers a jit-policy.yaml configures, by
-// name: "ssh", "x509" and "postgres" (and, as it arrives, "aws"). Issuers are
+// name: "ssh", "x509", "postgres" and "aws". Issuers are
 // built lazily, on their first Issue, so commands that only revoke, sweep
 // or list never load a CA key or reach a KMS: revocation must work while
 // the signing key is unreachable.
@@ -43,6 +43,10 @@ func New(cfg *config.Config, getenv func(string) string) (map[string]issuers.Iss
 	if c := cfg.Issuers.Postgres; c != nil {
 		leases := cfg.Leases
 		out["postgres"] = &postgresEntry{lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newPostgres(ctx, c, leases) }}}
+	}
+	if c := cfg.Issuers.AWS; c != nil {
+		certs := out["x509"] // nil without an x509 issuer; config validation requires one for certificate mode
+		out["aws"] = &awsEntry{lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newAWS(ctx, c, certs) }}}
 	}
 	return out, nil
 }
@@ -113,6 +117,19 @@ func (l *lazy) Issue(ctx context.Context, req issuers.Request) (issuers.Credenti
 		return issuers.Credential{}, err
 	}
 	return iss.Issue(ctx, req)
+}
+
+// Check builds the issuer if needed and checks the request, when the
+// issuer can (issuers.Checker).
+func (l *lazy) Check(ctx context.Context, req issuers.Request) error {
+	iss, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	if c, ok := iss.(issuers.Checker); ok {
+		return c.Check(ctx, req)
+	}
+	return nil
 }
 
 // Revoke builds the issuer if needed and revokes.
