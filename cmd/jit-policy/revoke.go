@@ -119,6 +119,9 @@ func report(out, errOut io.Writer, rep revocation.Report) int {
 	for _, id := range rep.Skipped {
 		fmt.Fprintf(out, "skipped %s (already revoked or being revoked)\n", id)
 	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(out, n)
+	}
 	if err := rep.Err(); err != nil {
 		fmt.Fprintf(errOut, "left unrevoked:\n%v\n", err)
 		return exitLeftUnrevoked

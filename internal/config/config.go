@@ -43,6 +43,9 @@ type Config struct {
 	CRL     string         `yaml:"crl"`    // "file://PATH": the X.509 certificate revocation list
 	Issuers Issuers        `yaml:"issuers"`
 	CI      CI             `yaml:"ci"` // optional: job state for the sweep
+	// PullRequests configures the pull-request flow (`jit-policy check`);
+	// Parse fills its defaults.
+	PullRequests *PullRequests `yaml:"pull_requests"`
 
 	// Dir is the directory of the config file, the base of relative paths:
 	// filepath.Dir of the name given to Parse, so relative when that name is
@@ -199,6 +202,12 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		return nil, err
 	}
 	c.resolve()
+	prs := PullRequests{}
+	if c.PullRequests != nil {
+		prs = *c.PullRequests
+	}
+	prs = prs.withDefaults()
+	c.PullRequests = &prs
 	return &c, nil
 }
 

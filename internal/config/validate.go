@@ -71,6 +71,7 @@ func (v *validator) config(c *Config) {
 		v.fileURI("leases", c.Leases, "must be file://PATH, postgres://… or postgresql://…")
 	}
 	v.ci(&c.CI)
+	v.pullRequests(c.PullRequests)
 	v.fileURI("krl", c.KRL, "must be file://PATH")
 	v.fileURI("crl", c.CRL, "must be file://PATH")
 	if c.Issuers.SSH != nil {

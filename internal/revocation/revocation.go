@@ -26,6 +26,18 @@ type Publisher interface {
 	Publish(ctx context.Context, revoked []lease.Lease) error
 }
 
+// Pruner is the optional capability of an issuer that keeps, at its
+// backend, revocation state that grows with every revoke (AWS: deny
+// statements in a role's inline policy). The sweep calls Prune after
+// revoking: it must drop only what concerns credentials that have expired
+// at now, be idempotent, and be safe to run while other processes revoke.
+// It returns human-readable notes on what remains (its size, a limit it
+// nears), which the sweep reports; an error leaves the state as it was,
+// for the next sweep.
+type Pruner interface {
+	Prune(ctx context.Context, now time.Time) ([]string, error)
+}
+
 // DefaultStaleClaim is how long a claim may stand before another revoker
 // may take the lease over (its revoker died mid-way).
 const DefaultStaleClaim = 5 * time.Minute
@@ -59,6 +71,9 @@ type Report struct {
 	Failed  map[string]error
 	// Reasons says why the sweep revoked a lease before its expiry.
 	Reasons map[string]string
+	// Notes are what pruning issuers report: the size of their revocation
+	// state, a limit it nears.
+	Notes []string
 }
 
 // Err joins the failures, or returns nil when everything was revoked.
@@ -109,7 +124,8 @@ func (r *Revoker) RevokeMatching(ctx context.Context, f lease.Filter, by string,
 
 // Sweep revokes every lease that has expired, every lease still pending
 // grace after it was recorded (its issuing process died), and every lease
-// whose revoker died mid-way; then it republishes every list.
+// whose revoker died mid-way; then it lets every Pruner prune and
+// republishes every list.
 func (r *Revoker) Sweep(ctx context.Context, now time.Time, grace time.Duration) (Report, error) {
 	expired, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Pending, lease.Active, lease.Revoking}, ExpiresBefore: now})
 	if err != nil {
@@ -131,6 +147,7 @@ func (r *Revoker) Sweep(ctx context.Context, now time.Time, grace time.Duration)
 		rep.Failed[id] = err
 	}
 	r.sweepOrphans(ctx, &rep)
+	r.prune(ctx, now, &rep)
 	if err := r.PublishAll(ctx, now); err != nil {
 		rep.Failed["lists"] = err
 	}
@@ -193,6 +210,22 @@ func (r *Revoker) publish(ctx context.Context, name string, now time.Time) error
 		return fmt.Errorf("publishing the %s revocation list: %w", name, err)
 	}
 	return nil
+}
+
+// prune lets every issuer that prunes its revocation state do so,
+// recording its notes and failures in rep.
+func (r *Revoker) prune(ctx context.Context, now time.Time, rep *Report) {
+	for _, name := range slices.Sorted(maps.Keys(r.Issuers)) {
+		p, ok := r.Issuers[name].(Pruner)
+		if !ok {
+			continue
+		}
+		notes, err := p.Prune(ctx, now)
+		rep.Notes = append(rep.Notes, notes...)
+		if err != nil {
+			rep.Failed["prune "+name] = fmt.Errorf("pruning the %s revocation state: %w", name, err)
+		}
+	}
 }
 
 func ids(ls []lease.Lease) []string {

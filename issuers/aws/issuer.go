@@ -64,6 +64,9 @@ type Issuer struct {
 	certs issuers.Issuer
 	log   *slog.Logger
 	roles roleIDs
+	// settle is how long revocation waits before reading its IAM write
+	// back (defaultSettle).
+	settle time.Duration
 }
 
 // New builds the issuer. It reads base credentials lazily (the SDK asks
@@ -90,7 +93,7 @@ func New(ctx context.Context, c *config.AWSIssuer, opts Options) (*Issuer, error
 	if log == nil {
 		log = slog.Default()
 	}
-	i := &Issuer{cfg: c, http: httpClient, certs: opts.Certificates, log: log}
+	i := &Issuer{cfg: c, http: httpClient, certs: opts.Certificates, log: log, settle: defaultSettle}
 	i.sts = sts.NewFromConfig(base, func(o *sts.Options) {
 		if c.STSEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.STSEndpoint)
