@@ -7,7 +7,8 @@
 // masks every secret with ::add-mask:: before anything else is printed,
 // and hands the result to the runner: step outputs (GITHUB_OUTPUT), the
 // lease ids for the post step (GITHUB_STATE), optionally environment
-// variables and an ssh-agent (GITHUB_ENV), and a job summary table
+// variables, an ssh-agent and, for the aws issuer, a shared credentials
+// profile in the lease's folder (GITHUB_ENV), and a job summary table
 // (GITHUB_STEP_SUMMARY). Post revokes exactly the leases named in its own
 // step's state, so parallel jobs never revoke each other's leases.
 //

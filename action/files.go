@@ -61,10 +61,7 @@ func parseCert(outs []issuers.Output) (sshCert, bool, error) {
 // fresh, 0700) and a generated private key as NAME (0600), and returns the
 // outputs with certificate-path (and private-key-path) added.
 func writeSSHFiles(dir string, ks keySource, c sshCert, outs []issuers.Output) ([]issuers.Output, error) {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	if err := makeLeaseDir(dir); err != nil {
 		return nil, err
 	}
 	base := filepath.Join(dir, keyBaseName(ks, c.cert.Key.Type()))

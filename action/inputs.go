@@ -21,6 +21,9 @@ const (
 	InputAudience    = "audience"
 	InputExportEnv   = "export-env"
 	InputTokenFile   = "token-file"
+	// aws issuer only.
+	InputAWSProfile       = "aws-profile"
+	InputMaskAWSAccountID = "mask-aws-account-id"
 )
 
 // Input defaults.
@@ -55,6 +58,12 @@ type Inputs struct {
 	Audience    string // empty: the config's single OIDC audience
 	ExportEnv   bool
 	TokenFile   string // empty: the runner's token endpoint
+	// AWSProfile, when set (aws issuer only), names the profile of the
+	// shared credentials and config files Run writes.
+	AWSProfile string
+	// MaskAWSAccountID masks the account of the aws role's role_arn
+	// (default true).
+	MaskAWSAccountID bool
 }
 
 // ReadInputs reads and checks the inputs. Values are trimmed (as
@@ -74,6 +83,10 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 		Issuer: get(InputIssuer), Role: get(InputRole), PublicKey: get(InputPublicKey),
 		GenerateKey: boolean(InputGenerateKey), SSHAgent: boolean(InputSSHAgent), ExportEnv: boolean(InputExportEnv),
 		Config: get(InputConfig), Audience: get(InputAudience), TokenFile: get(InputTokenFile),
+		AWSProfile: get(InputAWSProfile), MaskAWSAccountID: true,
+	}
+	if get(InputMaskAWSAccountID) != "" {
+		in.MaskAWSAccountID = boolean(InputMaskAWSAccountID)
 	}
 	if in.Issuer == "" {
 		in.Issuer = DefaultIssuer
@@ -107,6 +120,13 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 	}
 	if in.SSHAgent && in.Issuer != "ssh" {
 		errs = append(errs, fmt.Errorf("input %s: only with issuer ssh", InputSSHAgent))
+	}
+	if in.AWSProfile != "" {
+		if in.Issuer != issuerAWS {
+			errs = append(errs, fmt.Errorf("input %s: only with issuer %s", InputAWSProfile, issuerAWS))
+		} else if err := checkAWSProfile(in.AWSProfile); err != nil {
+			errs = append(errs, fmt.Errorf("input %s: %w", InputAWSProfile, err))
+		}
 	}
 	return in, errors.Join(errs...)
 }

@@ -26,13 +26,24 @@ func TestReadInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Inputs{Issuer: "ssh", Role: "deploy", TTL: 90 * time.Second, Principals: []string{"a", "b", "c"}, GenerateKey: true,
-		SSHAgent: true, Config: "jit-policy.yaml", Audience: "aud", TokenFile: "tok"}
+		SSHAgent: true, Config: "jit-policy.yaml", Audience: "aud", TokenFile: "tok", MaskAWSAccountID: true}
 	if !slices.Equal(in.Principals, want.Principals) {
 		t.Errorf("principals %q", in.Principals)
 	}
 	in.Principals, want.Principals = nil, nil
 	if !reflect.DeepEqual(in, want) {
 		t.Errorf("got %+v\nwant %+v", in, want)
+	}
+}
+
+func TestReadInputsAWS(t *testing.T) {
+	env := map[string]string{"INPUT_ROLE": "artifacts", "INPUT_ISSUER": "aws", "INPUT_AWS-PROFILE": " ci.artifacts ", "INPUT_MASK-AWS-ACCOUNT-ID": "False"}
+	in, err := ReadInputs(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.AWSProfile != "ci.artifacts" || in.MaskAWSAccountID {
+		t.Errorf("aws-profile %q, mask-aws-account-id %v; want ci.artifacts, false", in.AWSProfile, in.MaskAWSAccountID)
 	}
 }
 

@@ -73,6 +73,15 @@ func Run(ctx context.Context, p RunParams) int {
 		return p.fail(err)
 	}
 	defer rt.Close()
+	// The account of the role (like aws-actions/configure-aws-credentials),
+	// before anything could print it.
+	if in.Issuer == issuerAWS && in.MaskAWSAccountID {
+		if acct := awsAccountID(rt.Config, in.Role); acct != "" {
+			if err := ghcmd.Mask(p.Stdout, acct); err != nil {
+				return p.fail(err)
+			}
+		}
+	}
 	x, err := rt.Exchange(ctx, p.Stderr)
 	if err != nil {
 		return p.fail(err)
@@ -114,7 +123,10 @@ func Run(ctx context.Context, p RunParams) int {
 }
 
 // deliver writes the credential's files, the step outputs, the ssh-agent,
-// the exported environment and the summary.
+// the exported environment and the summary. With aws-profile the aws
+// issuer's session also goes to shared credentials and config files, and
+// AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE to GITHUB_ENV; with
+// export-env also the standard AWS_* variables.
 func (p RunParams) deliver(ctx context.Context, in Inputs, keys keySource, res exchange.Result, files envFiles) error {
 	outs := res.Credential.Outputs
 	principals := in.Principals
@@ -126,6 +138,12 @@ func (p RunParams) deliver(ctx context.Context, in Inputs, keys keySource, res e
 		principals = c.cert.ValidPrincipals
 		if outs, err = writeSSHFiles(leaseDir(p.Getenv, res.Lease.ID), keys, c, outs); err != nil {
 			return fmt.Errorf("writing the certificate files: %w", err)
+		}
+	}
+	var exported []ghcmd.Pair // to GITHUB_ENV whatever export-env says
+	if in.Issuer == issuerAWS && in.AWSProfile != "" {
+		if outs, exported, err = writeAWSFiles(leaseDir(p.Getenv, res.Lease.ID), in.AWSProfile, outs); err != nil {
+			return fmt.Errorf("writing the AWS credentials files: %w", err)
 		}
 	}
 	pairs := make([]ghcmd.Pair, len(outs))
@@ -150,7 +168,13 @@ func (p RunParams) deliver(ctx context.Context, in Inputs, keys keySource, res e
 		}
 	}
 	if in.ExportEnv {
-		if err := ghcmd.Append(files.env, env...); err != nil {
+		exported = append(env, exported...)
+		if in.Issuer == issuerAWS {
+			exported = append(exported, awsStandardEnv(outs)...)
+		}
+	}
+	if len(exported) > 0 {
+		if err := ghcmd.Append(files.env, exported...); err != nil {
 			return fmt.Errorf("exporting the environment: %w", err)
 		}
 	}
@@ -182,7 +206,7 @@ func (p RunParams) startAgent(ctx context.Context, files envFiles, private []byt
 
 // requireFiles reads the runner's file variables Run needs, before
 // anything is issued: GITHUB_OUTPUT and GITHUB_STATE always, GITHUB_ENV
-// for export-env and ssh-agent; GITHUB_STEP_SUMMARY when set.
+// for export-env, ssh-agent and aws-profile; GITHUB_STEP_SUMMARY when set.
 func requireFiles(getenv func(string) string, in Inputs) (envFiles, error) {
 	f := envFiles{output: getenv(ghcmd.EnvOutput), state: getenv(ghcmd.EnvState), env: getenv(ghcmd.EnvEnv), summary: getenv(ghcmd.EnvSummary)}
 	var errs []error
@@ -193,7 +217,7 @@ func requireFiles(getenv func(string) string, in Inputs) (envFiles, error) {
 	}
 	need(ghcmd.EnvOutput, f.output)
 	need(ghcmd.EnvState, f.state)
-	if in.ExportEnv || in.SSHAgent {
+	if in.ExportEnv || in.SSHAgent || in.AWSProfile != "" {
 		need(ghcmd.EnvEnv, f.env)
 	}
 	return f, errors.Join(errs...)

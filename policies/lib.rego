@@ -246,3 +246,135 @@ _day_in(day, days) if {
 	is_string(d)
 	lower(d) in names
 }
+
+# --- pull requests: approvals, reason, labels ------------------------------
+
+# team_approvers(team): the set of lower-cased logins that approved_by_team
+# counts: current "APPROVED" reviews by members of team (case-insensitive),
+# minus the requester and the pull request's author. Undefined unless this is
+# a pull request with a requester login and team is a string.
+team_approvers(team) := {login |
+	some a in input.approvals
+	a.current == true
+	a.state == "APPROVED"
+	is_string(a.login)
+	login := lower(a.login)
+	not login in excluded
+	some x in a.teams
+	is_string(x)
+	lower(x) == t
+} if {
+	input.kind == "pull_request"
+	is_string(team)
+	is_string(input.requester.login)
+	t := lower(team)
+	excluded := requester_logins
+}
+
+# missing_approvals(team, n): how many more approvals approved_by_team(team, n)
+# needs; 0 when it holds. For messages: "needs 1 more approval from @org/sre".
+# Undefined where approved_by_team is, and for a negative n.
+missing_approvals(team, n) := max([0, n - count(team_approvers(team))]) if {
+	is_number(n)
+	n >= 0
+}
+
+# reason_matches(pattern): input.request.reason matches the RE2 pattern as a
+# whole (^(?:pattern)$), e.g. `(INC|CHG)-[0-9]+: .+`. A missing, empty or
+# blank reason never matches, whatever the pattern.
+reason_matches(pattern) if {
+	is_string(pattern)
+	reason := input.request.reason
+	is_string(reason)
+	trim_space(reason) != ""
+	regex.match(concat("", ["^(?:", pattern, ")$"]), reason)
+}
+
+# reason_mentions(pattern): the pattern matches a whole word of
+# input.request.reason: neither the character before the match nor the one
+# after is a letter, digit or "_". `INC-[0-9]+` matches "INC-1234: stuck
+# orders" and "see INC-1234", not "XINC-1234". With `INC-[0-9]{4}`,
+# "INC-12345" does not match. A missing, empty or blank reason never matches.
+reason_mentions(pattern) if {
+	is_string(pattern)
+	reason := input.request.reason
+	is_string(reason)
+	trim_space(reason) != ""
+	regex.match(concat("", [`(?:^|[^\pL\pN_])(?:`, pattern, `)(?:$|[^\pL\pN_])`]), reason)
+}
+
+# has_label(name): the pull request carries the label name (GitHub label
+# names are case-insensitive).
+has_label(name) if {
+	input.kind == "pull_request"
+	is_string(name)
+	n := lower(name)
+	some l in input.pull_request.labels
+	is_string(l)
+	lower(l) == n
+}
+
+# break_glass_label is the label that marks an emergency request.
+break_glass_label := "break-glass"
+
+# break_glass: the pull request carries the "break-glass" label. What it
+# relaxes and what it demands instead is the policy's choice; see README.md
+# ("Break-glass") for the pattern: fewer approvals, a short cap, an incident
+# in the reason, and the after-the-fact review enforced at merge.
+break_glass if has_label(break_glass_label)
+
+# --- durations per role ----------------------------------------------------
+
+# max_duration_for_role(limits): the longest lease, in seconds, that limits
+# (an object role name -> Go duration, e.g. {"prod-bastion": "1h"}) allows
+# for input.request.role. Undefined for a role limits does not name and for
+# an invalid or zero duration, so a role without a limit fails closed.
+max_duration_for_role(limits) := s if {
+	is_object(limits)
+	role := input.request.role
+	is_string(role)
+	s := duration_seconds(limits[role])
+	s > 0
+}
+
+# within_role_duration(limits): the requested ttl is at most
+# max_duration_for_role(limits). A request without a ttl (missing, null or
+# 0: "the maximum") is within: grant max_ttl_seconds caps what is issued.
+within_role_duration(limits) if {
+	max_s := max_duration_for_role(limits)
+	_ttl_within(object.get(input, ["request", "ttl_seconds"], null), max_s)
+}
+
+_ttl_within(ttl, _) if ttl in {null, 0}
+
+_ttl_within(ttl, max_s) if {
+	is_number(ttl)
+	ttl > 0
+	ttl <= max_s
+}
+
+# duration_string(seconds): whole seconds as a short duration for messages:
+# 7200 -> "2h", 5400 -> "1h30m", 90 -> "1m30s", 0 -> "0s". Undefined for a
+# negative or fractional number.
+duration_string(s) := "0s" if s == 0
+
+duration_string(s) := concat("", [p |
+	some [v, unit] in [[floor(s / 3600), "h"], [floor((s % 3600) / 60), "m"], [s % 60, "s"]]
+	v > 0
+	p := concat("", [format_int(v, 10), unit])
+]) if {
+	is_number(s)
+	s > 0
+	s == floor(s)
+}
+
+# --- business hours --------------------------------------------------------
+
+# business_hours_window(tz): Monday to Friday, 09:00 to 18:00 in the IANA
+# zone tz, as a within_window window.
+business_hours_window(tz) := {"days": ["Mon", "Tue", "Wed", "Thu", "Fri"], "start": "09:00", "end": "18:00", "tz": tz} if is_string(tz)
+
+# business_hours(tz): input.now is Monday to Friday, 09:00 (inclusive) to
+# 18:00 (exclusive), in the IANA zone tz. Holidays are not known. An unknown
+# zone is an evaluation error, which the engine turns into a denial.
+business_hours(tz) if in_window(business_hours_window(tz))

@@ -293,3 +293,196 @@ test_in_window_reads_input_now if {
 	not lib.in_window(office) with input as {"now": "2026-11-28T10:00:00Z"}
 	not lib.in_window(office) with input as {}
 }
+
+# --- team approvers and missing approvals -----------------------------------
+
+# pr_with(approvals): a pull request by alice with these reviews.
+pr_with(reviews) := object.union(pr_input, {"approvals": reviews})
+
+stale(login, teams) := object.union(approval(login, teams), {"current": false, "commit_id": "0ld"})
+
+with_state(login, teams, state) := object.union(approval(login, teams), {"state": state})
+
+# Each case: reviews, and how many count for org/sre (n = 2 needed).
+approval_cases := {
+	"two current approvals": {"reviews": [approval("bob", ["org/sre"]), approval("carol", ["org/sre"])], "count": 2},
+	"same reviewer twice": {"reviews": [approval("bob", ["org/sre"]), approval("BOB", ["org/sre"])], "count": 1},
+	"approval on an older commit": {"reviews": [stale("bob", ["org/sre"]), approval("carol", ["org/sre"])], "count": 1},
+	"only the author's approval": {"reviews": [approval("alice", ["org/sre"])], "count": 0},
+	"wrong team": {"reviews": [approval("bob", ["org/dev"]), approval("carol", ["org/sre-evil"])], "count": 0},
+	"later changes requested": {"reviews": [with_state("bob", ["org/sre"], "CHANGES_REQUESTED"), approval("carol", ["org/sre"])], "count": 1},
+	"commented or dismissed": {"reviews": [with_state("bob", ["org/sre"], "COMMENTED"), with_state("carol", ["org/sre"], "DISMISSED")], "count": 0},
+	"lower-case state": {"reviews": [with_state("bob", ["org/sre"], "approved")], "count": 0},
+	"team case differs": {"reviews": [approval("bob", ["ORG/SRE"])], "count": 1},
+	"no reviews": {"reviews": [], "count": 0},
+}
+
+test_team_approvers_table if {
+	every c in approval_cases {
+		count(lib.team_approvers("org/sre")) == c.count with input as pr_with(c.reviews)
+		lib.missing_approvals("org/sre", 2) == 2 - c.count with input as pr_with(c.reviews)
+		lib.approved_by_team("org/sre", c.count) with input as pr_with(c.reviews)
+		not lib.approved_by_team("org/sre", c.count + 1) with input as pr_with(c.reviews)
+	}
+}
+
+test_missing_approvals if {
+	lib.missing_approvals("org/sre", 1) == 0 with input as pr_input
+	lib.missing_approvals("org/sre", 3) == 1 with input as pr_input
+	lib.missing_approvals("org/ops", 2) == 2 with input as pr_input
+	lib.missing_approvals("org/sre", 0) == 0 with input as pr_with([])
+	lib.team_approvers("org/sre") == {"bob", "carol"} with input as pr_input
+}
+
+test_missing_approvals_excludes_author_when_requester_differs if {
+	inp := object.union(pr_with([approval("alice", ["org/sre"])]), {"requester": {"login": "mallory"}})
+	lib.missing_approvals("org/sre", 1) == 1 with input as inp
+}
+
+test_missing_approvals_undefined if {
+	not lib.missing_approvals("org/sre", 1) with input as object.union(pr_input, {"kind": "pipeline"})
+	not lib.missing_approvals("org/sre", 1) with input as object.remove(pr_input, ["requester"])
+	not lib.missing_approvals("org/sre", "1") with input as pr_input
+	not lib.missing_approvals("org/sre", -1) with input as pr_input
+	not lib.missing_approvals(null, 1) with input as pr_input
+}
+
+# --- reasons -----------------------------------------------------------------
+
+reason(r) := {"kind": "pull_request", "request": {"reason": r}}
+
+test_reason_matches_is_anchored if {
+	lib.reason_matches(`(INC|CHG)-[0-9]+: .+`) with input as reason("INC-1234: stuck orders")
+	lib.reason_matches(`(INC|CHG)-[0-9]+: .+`) with input as reason("CHG-7: rotate keys")
+	not lib.reason_matches(`(INC|CHG)-[0-9]+: .+`) with input as reason("see INC-1234: stuck orders")
+	not lib.reason_matches(`INC-[0-9]+`) with input as reason("INC-1234: stuck orders")
+	lib.reason_matches(`INC-[0-9]+`) with input as reason("INC-1234")
+	not lib.reason_matches(`INC-[0-9]+|x`) with input as reason("INC-1234 x")
+}
+
+test_reason_never_matches_without_a_reason if {
+	every r in [reason(""), reason("   "), reason("\n"), reason(null), reason(1234), {"request": {}}, {}] {
+		not lib.reason_matches(`.*`) with input as r
+		not lib.reason_mentions(`.*`) with input as r
+	}
+	not lib.reason_matches(null) with input as reason("INC-1")
+}
+
+test_reason_mentions_whole_words if {
+	every r in ["INC-1234: stuck orders", "stuck orders (INC-1234)", "see INC-1234", "INC-1234", "multi\nline INC-1234\n"] {
+		lib.reason_mentions(`INC-[0-9]+`) with input as reason(r)
+	}
+	every r in ["XINC-1234", "INC-", "inc-1234", "INC-12a", "INC_1234", "no ticket", "INC-1234é"] {
+		not lib.reason_mentions(`INC-[0-9]+`) with input as reason(r)
+	}
+	not lib.reason_mentions(`INC-[0-9]{4}`) with input as reason("INC-12345")
+	lib.reason_mentions(`INC-[0-9]{4}`) with input as reason("INC-1234, INC-12345")
+}
+
+# --- labels and break-glass ----------------------------------------------------
+
+labels(ls) := {"kind": "pull_request", "pull_request": {"labels": ls}}
+
+test_break_glass if {
+	lib.break_glass with input as labels(["access-request", "break-glass"])
+	lib.break_glass with input as labels(["Break-Glass"])
+	not lib.break_glass with input as labels(["access-request"])
+	not lib.break_glass with input as labels(["break-glass-later", "breakglass", null])
+	not lib.break_glass with input as labels([])
+	not lib.break_glass with input as {"kind": "pull_request", "pull_request": {}}
+	not lib.break_glass with input as object.union(labels(["break-glass"]), {"kind": "pipeline"})
+}
+
+test_has_label if {
+	lib.has_label("Access-Request") with input as labels(["access-request"])
+	not lib.has_label("access") with input as labels(["access-request"])
+	not lib.has_label(null) with input as labels([null])
+}
+
+# --- durations per role --------------------------------------------------------
+
+limits := {"prod-bastion": "1h", "orders-readonly": "4h", "broken": "forever", "zero": "0"}
+
+role_ttl(role, ttl) := {"request": {"role": role, "ttl_seconds": ttl}}
+
+test_max_duration_for_role if {
+	lib.max_duration_for_role(limits) == 3600 with input as role_ttl("prod-bastion", 900)
+	lib.max_duration_for_role(limits) == 14400 with input as role_ttl("orders-readonly", 900)
+	not lib.max_duration_for_role(limits) with input as role_ttl("admin", 900)
+	not lib.max_duration_for_role(limits) with input as role_ttl("broken", 900)
+	not lib.max_duration_for_role(limits) with input as role_ttl("zero", 900)
+	not lib.max_duration_for_role(limits) with input as {"request": {}}
+	not lib.max_duration_for_role(["1h"]) with input as role_ttl("prod-bastion", 900)
+}
+
+# Each case: role, requested ttl, within the role's maximum?
+duration_cases := [
+	["prod-bastion", 900, true],
+	["prod-bastion", 3600, true], # the maximum itself
+	["prod-bastion", 3601, false],
+	["prod-bastion", 7200, false], # over the maximum
+	["prod-bastion", 0, true], # 0 = "the maximum": the grant caps it
+	["prod-bastion", null, true],
+	["prod-bastion", -1, false],
+	["prod-bastion", "1h", false],
+	["orders-readonly", 7200, true],
+	["admin", 60, false], # no limit: fails closed
+	["broken", 60, false],
+]
+
+test_within_role_duration_table if {
+	every c in duration_cases {
+		[role, ttl, want] := c
+		want == _within(role, ttl)
+	}
+}
+
+_within(role, ttl) if {
+	lib.within_role_duration(limits) with input as role_ttl(role, ttl)
+} else := false
+
+test_within_role_duration_without_ttl if {
+	lib.within_role_duration(limits) with input as {"request": {"role": "prod-bastion"}}
+}
+
+test_duration_string if {
+	lib.duration_string(7200) == "2h"
+	lib.duration_string(3600) == "1h"
+	lib.duration_string(5400) == "1h30m"
+	lib.duration_string(900) == "15m"
+	lib.duration_string(90) == "1m30s"
+	lib.duration_string(3661) == "1h1m1s"
+	lib.duration_string(1) == "1s"
+	lib.duration_string(0) == "0s"
+	lib.duration_string(lib.duration_seconds("36h")) == "36h"
+	not lib.duration_string(-1)
+	not lib.duration_string(1.5)
+	not lib.duration_string("2h")
+}
+
+# --- business hours --------------------------------------------------------------
+
+test_business_hours if {
+	# 2026-11-24 is a Tuesday; Berlin is UTC+1 and New York UTC-5 in November.
+	every now in ["2026-11-24T08:00:00Z", "2026-11-24T16:59:59Z", "2026-11-27T12:00:00Z"] {
+		lib.business_hours("Europe/Berlin") with input as {"now": now}
+	}
+	every now in [
+		"2026-11-24T07:59:59Z", # 08:59
+		"2026-11-24T17:00:00Z", # 18:00, end exclusive
+		"2026-11-28T10:00:00Z", # Saturday
+		"2026-11-29T10:00:00Z", # Sunday
+		"2026-11-23T07:30:00Z", # Monday 08:30
+	] {
+		not lib.business_hours("Europe/Berlin") with input as {"now": now}
+	}
+	lib.business_hours("America/New_York") with input as {"now": "2026-11-24T14:00:00Z"} # 09:00
+	not lib.business_hours("America/New_York") with input as {"now": "2026-11-24T13:59:00Z"}
+	lib.business_hours("UTC") with input as {"now": "2026-11-24T17:59:00Z"}
+	not lib.business_hours("UTC") with input as {"now": "2026-11-24T18:00:00Z"}
+}
+
+test_business_hours_invalid if {
+	not lib.business_hours(null) with input as {"now": "2026-11-24T10:00:00Z"}
+	not lib.business_hours("Europe/Berlin") with input as {}
+}

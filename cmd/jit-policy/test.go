@@ -7,8 +7,11 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -22,6 +25,7 @@ import (
 
 	"github.com/jit-policy/jit-policy/engine"
 	"github.com/jit-policy/jit-policy/internal/config"
+	"github.com/jit-policy/jit-policy/internal/request"
 )
 
 // configFile is the name of jit-policy's configuration file.
@@ -51,7 +55,8 @@ Folders load like OPA bundles: every *.rego file, and data only from files
 named data.json or data.yaml; other YAML and JSON (request files, workflows,
 jit-policy.yaml) is never data. Without PATH it tests the policy: folder of
 ./jit-policy.yaml, else the current folder. Every jit-policy.yaml found is
-validated. Exit codes as opa test: 0 pass, 2 a test failed or coverage is
+validated, and so is every *.yaml or *.yml request file in a folder named
+requests (hidden folders skipped). Exit codes as opa test: 0 pass, 2 a test failed or coverage is
 under the threshold, 1 nothing could run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p.paths = args
@@ -90,7 +95,7 @@ func runTest(ctx context.Context, p testParams) int {
 		fmt.Fprintln(p.err, err)
 		return 1
 	}
-	if err := validateConfigs(paths); err != nil {
+	if err := validateFiles(paths); err != nil {
 		fmt.Fprintln(p.err, err)
 		return 1
 	}
@@ -118,8 +123,11 @@ func testPaths(args []string) ([]string, error) {
 	return []string{cfg.PolicyDir()}, nil
 }
 
-// validateConfigs decodes every jit-policy.yaml under paths strictly.
-func validateConfigs(paths []string) error {
+// validateFiles decodes every jit-policy.yaml under paths strictly, and
+// every request file: each *.yaml or *.yml file inside a folder named
+// requests, outside hidden folders, other than data.yaml (which is policy
+// data).
+func validateFiles(paths []string) error {
 	var errs []error
 	for _, root := range paths {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -129,8 +137,14 @@ func validateConfigs(paths []string) error {
 			if d.IsDir() && d.Name() == ".git" {
 				return filepath.SkipDir
 			}
-			if !d.IsDir() && d.Name() == configFile {
+			switch {
+			case d.IsDir():
+			case d.Name() == configFile:
 				if _, err := config.Load(path); err != nil {
+					errs = append(errs, err)
+				}
+			case isRequestFile(root, path):
+				if err := validateRequest(path); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -141,6 +155,36 @@ func validateConfigs(paths []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// isRequestFile reports whether path, found under root, is a request file:
+// a *.yaml or *.yml file (not data.yaml or data.yml) in a folder named
+// requests, with no hidden folder between root and it.
+func isRequestFile(root, path string) bool {
+	name := filepath.Base(path)
+	ext := filepath.Ext(name)
+	if (ext != ".yaml" && ext != ".yml") || name == "data.yaml" || name == "data.yml" {
+		return false
+	}
+	if rel, err := filepath.Rel(root, path); err == nil {
+		for _, dir := range strings.Split(filepath.ToSlash(filepath.Dir(rel)), "/") {
+			if strings.HasPrefix(dir, ".") && dir != "." && dir != ".." {
+				return false
+			}
+		}
+	}
+	return slices.Contains(strings.Split(filepath.ToSlash(filepath.Dir(filepath.Clean(path))), "/"), "requests")
+}
+
+// validateRequest decodes the request file at path strictly.
+func validateRequest(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = request.Read(path, f)
+	return err
 }
 
 func runTester(ctx context.Context, p testParams, files *engine.Files) int {

@@ -123,7 +123,7 @@ func TestRunTestIgnoresOtherYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	extra := map[string]string{
-		"requests/alice.yaml":           "version: jit-policy/v1\nrequester: alice\naccess: [{issuer: ssh, role: deploy}]\n",
+		"requests/alice.yaml":           "version: jit-policy/v1\nrequester: alice\nduration: 2h\naccess: [{issuer: ssh, role: deploy}]\n",
 		".github/workflows/access.yaml": "on: pull_request_target\njobs:\n  check: {runs-on: ubuntu-latest, steps: []}\n",
 		"notes.json":                    `{"allow": true}`,
 	}

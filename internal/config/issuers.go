@@ -153,6 +153,9 @@ func (v *validator) awsRole(rp string, r AWSRole, a *AWSIssuer, c *Config) {
 			v.fail(rp+".mode", "x509_role, trust_anchor_arn and profile_arn need mode: certificate")
 		}
 	case AWSModeCertificate:
+		if r.SessionPolicy != "" || len(r.ManagedSessionPolicies) > 0 {
+			v.fail(rp+".session_policy", "certificate mode takes no session policy (neither Roles Anywhere CreateSession nor AssumeRoleWithCertificate accepts one): scope the role or the MinIO policy itself")
+		}
 		if r.X509Role == "" {
 			v.fail(rp+".x509_role", "is required in certificate mode: the issuers.x509 role of the job's certificate")
 		} else if c.Issuers.X509 == nil {

@@ -99,30 +99,57 @@ func (x *Exchange) Issue(ctx context.Context, rawToken string, req Request, now 
 	if !d.Allowed {
 		return res, ErrDenied
 	}
+	l := newLease(claims.Subject, jobOf(claims), 0, req, d.ID, now)
+	ireq := issuers.Request{
+		Lease: l, Now: now, TTL: req.TTL, Principals: req.Principals, Grant: d.Grant,
+		PublicKey: req.PublicKey, CSR: req.CSR, GenerateKey: req.GenerateKey,
+		Claims: claims.All, Token: rawToken,
+	}
+	return x.grant(ctx, res, grantRequest{
+		issuer: iss, req: ireq, maxTTL: maxTTL,
+		onceKey: claims.ReplayKey(rawToken), onceUntil: claims.Expiry, dryRun: req.DryRun,
+	})
+}
+
+// grantRequest is what grant needs besides the decision.
+type grantRequest struct {
+	issuer issuers.Issuer
+	req    issuers.Request // req.TTL is the requested lifetime, clamped by grant
+	maxTTL time.Duration
+	// onceKey is spent (lease.ReplayGuard) before the lease is recorded:
+	// the token's key, or a pull request's item and head commit.
+	onceKey   string
+	onceUntil time.Time
+	dryRun    bool
+}
+
+// grant issues what the policy allowed (res.Decision): clamp the lifetime,
+// let the issuer check the request, spend the replay key, record the
+// lease, issue, activate. Nothing is recorded before the key is spent.
+func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Result, error) {
+	d, iss, ireq := res.Decision, g.issuer, g.req
 	var grantSeconds *int64
 	if d.Grant != nil {
 		grantSeconds = d.Grant.MaxTTLSeconds
 	}
-	ttl, err := issuers.ClampTTL(req.TTL, grantSeconds, 0, maxTTL)
+	ttl, err := issuers.ClampTTL(ireq.TTL, grantSeconds, 0, g.maxTTL)
 	if err != nil {
 		return res, fmt.Errorf("clamping the lifetime: %w", err)
 	}
-	l := newLease(claims, req, d.ID, now, ttl)
+	ireq.TTL = ttl
+	ireq.Lease.ExpiresAt = ireq.Now.Add(ttl).UTC()
+	l := ireq.Lease
 	res.Lease = l
-	ireq := issuers.Request{
-		Lease: l, Now: now, TTL: ttl, Principals: req.Principals, Grant: d.Grant,
-		PublicKey: req.PublicKey, CSR: req.CSR, GenerateKey: req.GenerateKey,
-		Claims: claims.All, Token: rawToken,
-	}
+	issuer := l.Issuer
 	if c, ok := iss.(issuers.Checker); ok {
 		if err := c.Check(ctx, ireq); err != nil {
-			return res, fmt.Errorf("checking the %s request: %w", req.Issuer, err)
+			return res, fmt.Errorf("checking the %s request: %w", issuer, err)
 		}
 	}
-	if req.DryRun {
+	if g.dryRun {
 		return res, nil
 	}
-	if err := x.Replay.UseToken(ctx, claims.ReplayKey(rawToken), claims.Expiry); err != nil {
+	if err := x.Replay.UseToken(ctx, g.onceKey, g.onceUntil); err != nil {
 		return res, fmt.Errorf("spending the OIDC token: %w", err)
 	}
 	if err := x.Leases.Put(ctx, l); err != nil {
@@ -130,7 +157,7 @@ func (x *Exchange) Issue(ctx context.Context, rawToken string, req Request, now 
 	}
 	cred, err := iss.Issue(ctx, ireq)
 	if err != nil {
-		return res, x.failed(ctx, l.ID, fmt.Errorf("issuing %s credential for lease %s: %w", req.Issuer, l.ID, err))
+		return res, x.failed(ctx, l.ID, fmt.Errorf("issuing %s credential for lease %s: %w", issuer, l.ID, err))
 	}
 	if err := x.Leases.Activate(ctx, l.ID, cred.Identity); err != nil {
 		return res, x.failed(ctx, l.ID, fmt.Errorf("activating lease %s: %w", l.ID, err))
@@ -151,14 +178,12 @@ func (x *Exchange) failed(ctx context.Context, id string, err error) error {
 	return err
 }
 
-func newLease(c *oidc.Claims, req Request, decisionID string, now time.Time, ttl time.Duration) lease.Lease {
+func newLease(subject string, job lease.Job, pr int, req Request, decisionID string, now time.Time) lease.Lease {
 	id := newLeaseID()
-	job := jobOf(c)
 	return lease.Lease{
-		ID: id, Issuer: req.Issuer, Role: req.Role, Subject: c.Subject, Job: job,
-		Credential: identity(req.Issuer, id, job),
-		DecisionID: decisionID, State: lease.Pending,
-		IssuedAt: now.UTC(), ExpiresAt: now.Add(ttl).UTC(),
+		ID: id, Issuer: req.Issuer, Role: req.Role, Subject: subject, Job: job, PR: pr,
+		Credential: identity(req.Issuer, id, job, pr, subject),
+		DecisionID: decisionID, State: lease.Pending, IssuedAt: now.UTC(),
 	}
 }
 
@@ -167,16 +192,23 @@ func newLease(c *oidc.Claims, req Request, decisionID string, now time.Time, ttl
 // serial and key id, an X.509 serial, an AWS session name (whose
 // aws:userid revocation can then deny). Other kinds record theirs on
 // activation (a PostgreSQL role name, an AWS AssumedRoleId).
-func identity(issuer, id string, job lease.Job) lease.Credential {
+func identity(issuer, id string, job lease.Job, pr int, subject string) lease.Credential {
 	switch issuer {
 	case "ssh":
-		return lease.Credential{Serial: newSerial(), KeyID: fmt.Sprintf("jit/%s/%s/%s/%s", id, job.Repository, job.RunID, job.Attempt)}
+		keyID := fmt.Sprintf("jit/%s/%s/%s/%s", id, job.Repository, job.RunID, job.Attempt)
+		if pr > 0 {
+			keyID = fmt.Sprintf("jit/%s/pr/%d/%s", id, pr, subject)
+		}
+		return lease.Credential{Serial: newSerial(), KeyID: keyID}
 	case "x509":
 		if keyID, err := x509issuer.NewKeyID(); err == nil {
 			return lease.Credential{KeyID: keyID}
 		}
 	case "aws":
-		return lease.Credential{SessionName: awsissuer.SessionName(id, job, 0)}
+		// The X.509 key id serves certificate-mode roles, whose
+		// certificate serial Roles Anywhere uses as the session name.
+		keyID, _ := x509issuer.NewKeyID()
+		return lease.Credential{SessionName: awsissuer.SessionName(id, job, pr), KeyID: keyID}
 	}
 	return lease.Credential{}
 }

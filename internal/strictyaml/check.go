@@ -201,3 +201,25 @@ func fieldList(fields map[string]reflect.Type) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// checkDepth refuses a tree nested deeper than max, walking it without
+// recursion (aliases are not followed: checkAliases bounds them).
+func checkDepth(name string, doc *yaml.Node, max int) error {
+	type item struct {
+		n     *yaml.Node
+		depth int
+	}
+	stack := []item{{doc, 0}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.depth > max {
+			return &Error{File: name, Line: it.n.Line, Msg: fmt.Sprintf(
+				"nested more than %d levels deep; flatten it", max)}
+		}
+		for _, c := range it.n.Content {
+			stack = append(stack, item{c, it.depth + 1})
+		}
+	}
+	return nil
+}

@@ -31,6 +31,9 @@ const (
 	// DefaultMaxAliasNodes is the largest number of nodes that alias expansion
 	// may add to the document, counted transitively (aliases inside anchors).
 	DefaultMaxAliasNodes = 4096
+	// DefaultMaxDepth is the deepest nesting of mappings and sequences
+	// accepted.
+	DefaultMaxDepth = 64
 )
 
 // Options tunes DecodeWith. The zero value means the defaults and no
@@ -43,6 +46,10 @@ type Options struct {
 	// MaxAliasNodes bounds the nodes added by alias expansion; 0 means
 	// DefaultMaxAliasNodes.
 	MaxAliasNodes int
+	// MaxDepth bounds the nesting of mappings and sequences; 0 means
+	// DefaultMaxDepth. It is checked before any other walk of the tree, so
+	// a deeply nested file is refused in time linear in its size.
+	MaxDepth int
 	// Expand, when set, replaces every ${NAME} inside string scalar values
 	// (never mapping keys) with Expand(NAME); a false second result is an
 	// error. The result is always a string: it is never parsed as YAML, and
@@ -98,6 +105,9 @@ func DecodeWith(name string, data []byte, v any, opts Options) (Lines, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDepth(name, doc, opts.MaxDepth); err != nil {
+		return nil, err
+	}
 	if err := checkAliases(name, doc, opts); err != nil {
 		return nil, err
 	}
@@ -129,6 +139,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxAliasNodes <= 0 {
 		o.MaxAliasNodes = DefaultMaxAliasNodes
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
 	}
 	return o
 }

@@ -422,10 +422,9 @@ func adviseRolesAnywhere(err error, region string) error {
 // is a port of CreateRequestSignFunction in
 // github.com/aws/rolesanywhere-credential-helper v1.4.0
 // (aws_signing_helper/signer.go). That package cannot be imported: it
-// links PKCS #11 and the macOS keychain through cgo, and release builds
-// are CGO_ENABLED=0. The tests check this port against an independent
-// verifier, and (with cgo) the helper's own signer against the same
-// verifier.
+// links PKCS #11 and the macOS keychain through cgo (release builds are
+// CGO_ENABLED=0) and TPM code. The tests check this port against an
+// independent verifier.
 const (
 	x509DateHeader   = "X-Amz-Date"
 	x509CertHeader   = "X-Amz-X509"

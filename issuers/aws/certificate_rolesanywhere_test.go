@@ -3,13 +3,14 @@ package aws
 // IAM Roles Anywhere cannot run here (it is an AWS service, with no local
 // emulator): these tests serve CreateSession from httptest, with AWS's
 // response shape, behind a verifier that checks the SigV4-X509 signature
-// with the certificate's public key the way Roles Anywhere does. With cgo,
-// certificate_rolesanywhere_helper_test.go also runs the credential
-// helper's own signer against this verifier, so the verifier, the helper
-// and our port agree.
+// with the certificate's public key the way Roles Anywhere does, written
+// from the protocol (and the credential helper v1.4.0's signer.go), not
+// from certificate.go. The helper's own signer cannot run here: its
+// package links PKCS #11 and TPM code (cgo, modules not in go.sum).
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -28,8 +29,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"crypto"
 
 	"github.com/jit-policy/jit-policy/internal/config"
 )

@@ -19,7 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 
+	"github.com/jit-policy/jit-policy/internal/config"
 	"github.com/jit-policy/jit-policy/internal/lease"
+	x509issuer "github.com/jit-policy/jit-policy/issuers/x509"
 )
 
 // RevokedPolicyName is the inline role policy that holds, per target role,
@@ -115,7 +117,8 @@ func (i *Issuer) Revoke(ctx context.Context, l lease.Lease) error {
 	if !l.ExpiresAt.IsZero() && l.ExpiresAt.Add(clockSkew).Before(now) {
 		return nil // expired: STS no longer honours it
 	}
-	if l.Credential.AssumedRoleID == "" && l.Credential.SessionName == "" {
+	session := sessionNameOf(l, role)
+	if l.Credential.AssumedRoleID == "" && session == "" {
 		return fmt.Errorf("lease %s records neither the session's AssumedRoleId nor its session name: nothing names the session to deny; it ends at its expiry (%s)", l.ID, l.ExpiresAt.Format(time.RFC3339))
 	}
 	name, err := roleName(role.RoleARN)
@@ -132,7 +135,7 @@ func (i *Issuer) Revoke(ctx context.Context, l lease.Lease) error {
 		return err
 	}
 	if userID == "" {
-		userID = roleID + ":" + l.Credential.SessionName
+		userID = roleID + ":" + session
 	}
 	exp := l.ExpiresAt
 	if exp.IsZero() {
@@ -375,6 +378,19 @@ func adviseIAM(err error, arn string) error {
 		return fmt.Errorf("%w (a service-linked role cannot be changed: use a role of your own)", err)
 	}
 	return err
+}
+
+// sessionNameOf is the session name a lease's session carries: Roles
+// Anywhere names its sessions by the certificate's serial, which the lease's
+// X.509 key id holds from before issuing (so a lease whose issuing process
+// died is still revoked); other modes use the name chosen for the lease.
+func sessionNameOf(l lease.Lease, role config.AWSRole) string {
+	if role.Mode == config.AWSModeCertificate && role.TrustAnchorARN != "" {
+		if serial, err := x509issuer.SerialFromKeyID(l.Credential.KeyID); err == nil {
+			return RolesAnywhereSessionName(serial)
+		}
+	}
+	return l.Credential.SessionName
 }
 
 // roleName is the name of the role of an IAM role ARN: its last segment

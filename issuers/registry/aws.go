@@ -19,6 +19,16 @@ func newAWS(ctx context.Context, c *config.AWSIssuer, certs issuers.Issuer) (iss
 	return awsissuer.New(context.WithoutCancel(ctx), c, awsissuer.Options{Certificates: certs})
 }
 
+// Check builds the AWS issuer if needed (which reaches no backend) and
+// checks the request before anything is recorded.
+func (e *awsEntry) Check(ctx context.Context, req issuers.Request) error {
+	iss, err := e.get(ctx)
+	if err != nil {
+		return err
+	}
+	return iss.(issuers.Checker).Check(ctx, req)
+}
+
 // Prune drops the expired entries of every role's revocation policy.
 func (e *awsEntry) Prune(ctx context.Context, now time.Time) ([]string, error) {
 	iss, err := e.get(ctx)

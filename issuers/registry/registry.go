@@ -119,19 +119,6 @@ func (l *lazy) Issue(ctx context.Context, req issuers.Request) (issuers.Credenti
 	return iss.Issue(ctx, req)
 }
 
-// Check builds the issuer if needed and checks the request, when the
-// issuer can (issuers.Checker).
-func (l *lazy) Check(ctx context.Context, req issuers.Request) error {
-	iss, err := l.get(ctx)
-	if err != nil {
-		return err
-	}
-	if c, ok := iss.(issuers.Checker); ok {
-		return c.Check(ctx, req)
-	}
-	return nil
-}
-
 // Revoke builds the issuer if needed and revokes.
 func (l *lazy) Revoke(ctx context.Context, ls lease.Lease) error {
 	iss, err := l.get(ctx)

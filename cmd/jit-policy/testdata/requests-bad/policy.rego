@@ -1,0 +1,3 @@
+package jit
+
+allow if input.request.role == "deploy"
