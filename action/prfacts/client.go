@@ -84,6 +84,10 @@ func New(cfg config.PullRequests, token string, hc *http.Client) (*Client, error
 	return &Client{gh: gh, retry: retryPolicy{attempts: defaultAttempts, backoff: defaultBackoff, maxAfter: defaultMaxWait}}, nil
 }
 
+// GitHub returns the underlying go-github client (same base URL and
+// token), for writing the report.
+func (c *Client) GitHub() *github.Client { return c.gh }
+
 // File returns the content of the file at path in owner/repo at commit
 // sha, refusing directories, symbolic links, submodules and files larger
 // than [MaxFileBytes].

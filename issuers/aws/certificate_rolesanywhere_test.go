@@ -5,8 +5,9 @@ package aws
 // response shape, behind a verifier that checks the SigV4-X509 signature
 // with the certificate's public key the way Roles Anywhere does, written
 // from the protocol (and the credential helper v1.4.0's signer.go), not
-// from certificate.go. The helper's own signer cannot run here: its
-// package links PKCS #11 and TPM code (cgo, modules not in go.sum).
+// from the code under test. The helper's own signer links PKCS #11
+// through cgo: rolesanywhere_helper_test.go, built only with cgo, checks it
+// against this verifier and the port (sigv4x509.go) against it.
 
 import (
 	"context"
@@ -300,15 +301,4 @@ func TestCertificateModeRolesAnywhere(t *testing.T) {
 			t.Fatal("Issue with a cancelled context succeeded")
 		}
 	})
-}
-
-// TestX509CanonicalRequestSpaces checks header values are trimmed and runs
-// of spaces collapsed, as the credential helper does.
-func TestX509CanonicalRequestSpaces(t *testing.T) {
-	h := http.Header{"X-B": {"  a   b  "}, "X-A": {"1", "2"}, "User-Agent": {"not signed"}}
-	cr, signed := x509CanonicalRequest("POST", "/sessions", url.Values{"k": {"a b"}}, h, "HASH")
-	want := "POST\n/sessions\nk=a%20b\nx-a:1,2\nx-b:a b\n\nx-a;x-b\nHASH"
-	if cr != want || signed != "x-a;x-b" {
-		t.Fatalf("canonical request\n%q\nwant\n%q (signed %q)", cr, want, signed)
-	}
 }
