@@ -1,0 +1,41 @@
+package prcheck
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jit-policy/jit-policy/action/event"
+)
+
+// TrustedToIssue says whether a job may issue for ev: it must run a
+// workflow of the default branch, from an event whose workflow file is
+// the default branch's (pull_request_target or workflow_run), and its
+// verified OIDC token (claims) must say so — job_workflow_ref (or
+// workflow_ref) pinned to refs/heads/<default branch> of ev's repository.
+// A pull_request or pull_request_review workflow runs the pull request's
+// own copy of the workflow file, so it may never issue.
+func TrustedToIssue(ev event.Event, claims map[string]any) error {
+	switch ev.Name {
+	case event.PullRequestTarget, event.WorkflowRun:
+	default:
+		return fmt.Errorf("issuing runs only from pull_request_target or workflow_run workflows of the default branch; a %s workflow runs the pull request's own copy of its workflow file", ev.Name)
+	}
+	if ev.DefaultBranch == "" {
+		return fmt.Errorf("the event names no default branch: cannot tell whether this workflow is the default branch's")
+	}
+	str := func(k string) string { s, _ := claims[k].(string); return s }
+	repo := ev.Owner + "/" + ev.Repo
+	if !strings.EqualFold(str("repository"), repo) {
+		return fmt.Errorf("the job's token is for repository %q, not %q", str("repository"), repo)
+	}
+	ref := str("job_workflow_ref")
+	if ref == "" {
+		ref = str("workflow_ref")
+	}
+	want := "@refs/heads/" + ev.DefaultBranch
+	wf, at, ok := strings.Cut(ref, "@")
+	if !ok || "@"+at != want || !strings.HasPrefix(strings.ToLower(wf), strings.ToLower(repo)+"/.github/workflows/") {
+		return fmt.Errorf("the job's workflow %q is not a workflow of %s's default branch (%s): issuing needs one", ref, repo, want[1:])
+	}
+	return nil
+}
