@@ -123,7 +123,7 @@ func (c *Client) Facts(ctx context.Context, ev event.Event, cfg config.PullReque
 	case headRepo == nil:
 		f.PR.FromFork = true
 		f.refuse("The pull request's head repository is gone (a deleted fork), so its origin cannot be checked: requests from forks are refused.")
-	case !strings.EqualFold(headRepo.GetFullName(), full):
+	case !strings.EqualFold(headRepo.GetFullName(), full) || headRepo.GetID() != pr.GetBase().GetRepo().GetID():
 		f.PR.FromFork = true
 		f.refuse(fmt.Sprintf("The pull request comes from the fork %s, not from a branch of %s: requests from forks are refused.", headRepo.GetFullName(), full))
 	}

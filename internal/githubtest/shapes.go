@@ -53,6 +53,9 @@ func (s *Server) userJSON(login string) any {
 // repoJSON is a simple repository owned by owner.
 func (s *Server) repoJSON(owner, repo string, fork bool) map[string]any {
 	id := userID(owner+"/"+repo) + 500000000
+	if fork {
+		id++ // a fork is another repository, whatever its name
+	}
 	u := s.base() + "/repos/" + owner + "/" + repo
 	return map[string]any{
 		"id": id, "node_id": nodeID("Repository", id), "name": repo, "full_name": owner + "/" + repo,
