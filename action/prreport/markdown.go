@@ -41,13 +41,19 @@ const DecryptCommand = "age -d -i ~/.ssh/id_ed25519 secret.age"
 // Markdown is the body of the sticky pull-request comment: [Marker], then
 // the report, bounded to [MaxComment].
 func Markdown(r prcheck.Result) string {
-	return render(r, Marker+"\n", MaxComment)
+	return render(r, Marker+"\n", MaxComment, carry{})
+}
+
+// markdownCarrying is Markdown that also shows, for items already issued
+// by an earlier run, the delivered block of the comment it replaces.
+func markdownCarrying(r prcheck.Result, earlier string) string {
+	return render(r, Marker+"\n", MaxComment, carry{sha: r.HeadSHA, blocks: carried(earlier)})
 }
 
 // Summary is the report for the job summary (GITHUB_STEP_SUMMARY): the
 // comment's Markdown without the marker.
 func Summary(r prcheck.Result) string {
-	return render(r, "", MaxCheckSummary)
+	return render(r, "", MaxCheckSummary, carry{})
 }
 
 // CheckOutput is what the check run shows: its conclusion ("success" when
@@ -131,13 +137,13 @@ func headline(r prcheck.Result) string {
 // render renders the report after prefix, dropping whole sections (never
 // a part of one, so never half a certificate or sealed message) when it
 // would exceed limit bytes, and saying what it dropped.
-func render(r prcheck.Result, prefix string, limit int) string {
+func render(r prcheck.Result, prefix string, limit int, c carry) string {
 	var head strings.Builder
 	head.WriteString(prefix)
 	head.WriteString(headline(r))
 	head.WriteString("\n")
 	head.WriteString(about(r))
-	secs := sections(r)
+	secs := sections(r, c)
 
 	// Reserve room for the note naming what was left out.
 	const noteRoom = 4096
@@ -207,7 +213,7 @@ func about(r prcheck.Result) string {
 }
 
 // sections are the report's parts after its headline, in order.
-func sections(r prcheck.Result) []section {
+func sections(r prcheck.Result, c carry) []section {
 	var secs []section
 	add := func(what, s string) { secs = append(secs, section{text: s, what: what}) }
 
@@ -240,7 +246,7 @@ func sections(r prcheck.Result) []section {
 		add("the note on request files", "\nThe pull request adds or changes no request file.\n")
 	}
 	for _, f := range r.Files {
-		secs = append(secs, fileSections(f)...)
+		secs = append(secs, fileSections(f, r.HeadSHA, c)...)
 	}
 	if len(r.Dropped) > 0 {
 		var b strings.Builder
@@ -262,7 +268,7 @@ func notIssuingLead(r prcheck.Result) string {
 
 // fileSections are the sections of one request file: its heading (with
 // its error), then each item's.
-func fileSections(f prcheck.FileResult) []section {
+func fileSections(f prcheck.FileResult, sha string, c carry) []section {
 	name := code(f.Path)
 	var b strings.Builder
 	b.WriteString("\n### 📄 " + name + "\n")
@@ -273,14 +279,14 @@ func fileSections(f prcheck.FileResult) []section {
 	}
 	secs := []section{{text: b.String(), what: "file " + name}}
 	for _, it := range f.Items {
-		secs = append(secs, itemSections(name, it)...)
+		secs = append(secs, itemSections(name, it, issuedKey(f.Path, it.Index, sha), c)...)
 	}
 	return secs
 }
 
 // itemSections are the sections of one access item: its verdict and
 // reasons, then each public output and the sealed secrets, each whole.
-func itemSections(file string, it prcheck.ItemResult) []section {
+func itemSections(file string, it prcheck.ItemResult, key string, c carry) []section {
 	which := fmt.Sprintf("item %d (%s / %s) of %s", it.Index+1, text(it.Issuer), text(it.Role), file)
 	var b strings.Builder
 	verdict := "❌ denied"
@@ -303,10 +309,18 @@ func itemSections(file string, it prcheck.ItemResult) []section {
 		b.WriteString("\n⚠️ Issuing failed: " + text(it.IssueError) + "\n")
 	}
 	secs := []section{{text: b.String(), what: which, level: 1}}
+	if block, ok := c.block(strings.Trim(file, "`"), it); ok {
+		return append(secs, section{text: "\nAlready issued for this commit by an earlier run, which delivered:\n" + wrapIssued(key, block), what: "the lease of " + which, level: 2})
+	}
 	is := it.Issued
 	if is == nil {
+		if it.AlreadyIssued {
+			secs = append(secs, section{text: "\nAlready issued for this commit by an earlier run; what it delivered is in this comment's edit history.\n", what: "the note on " + which, level: 2})
+		}
 		return secs
 	}
+	// The issued block is one section, fenced by markers, so a later run
+	// can carry it over whole (see carry.go).
 	b.Reset()
 	b.WriteString("\n")
 	if it.AlreadyIssued {
@@ -319,18 +333,13 @@ func itemSections(file string, it prcheck.ItemResult) []section {
 		b.WriteString(", expires " + stamp(is.ExpiresAt))
 	}
 	b.WriteString(".\n")
-	secs = append(secs, section{text: b.String(), what: "the lease of " + which, level: 2})
 	for _, o := range is.Public {
-		secs = append(secs, section{
-			text:  "\n**" + text(o.Name) + "**\n\n" + fence(o.Value),
-			what:  "output " + code(o.Name) + " of " + which,
-			level: 2,
-		})
+		b.WriteString("\n**" + text(o.Name) + "**\n\n" + fence(o.Value))
 	}
 	if is.Sealed != "" {
-		secs = append(secs, section{text: sealed(is), what: "the encrypted secrets of " + which, level: 2})
+		b.WriteString(sealed(is))
 	}
-	return secs
+	return append(secs, section{text: wrapIssued(key, b.String()), what: "the lease of " + which, level: 2})
 }
 
 // sealed renders the encrypted secrets and how to decrypt them.

@@ -299,7 +299,7 @@ func TestMarkdownBounded(t *testing.T) {
 			if len(tc.md) > tc.limit {
 				t.Fatalf("%d bytes, more than %d", len(tc.md), tc.limit)
 			}
-			if !strings.Contains(tc.md, "shortened to fit GitHub's size limit") || !strings.Contains(tc.md, "the encrypted secrets of item") {
+			if !strings.Contains(tc.md, "shortened to fit GitHub's size limit") || !strings.Contains(tc.md, "the lease of item") {
 				t.Fatalf("no note naming what was left out:\n%s", tc.md[len(tc.md)-2000:])
 			}
 			checkFences(t, tc.md)
