@@ -296,8 +296,9 @@ func (c *Client) reviews(ctx context.Context, owner, repo string, number int, wh
 // stances keeps the latest stance of each reviewer (APPROVED or
 // CHANGES_REQUESTED; COMMENTED and PENDING change nothing; DISMISSED
 // removes it), marks it current when given on head, and drops the
-// approvals of the author and of anyone who authored or committed a
-// commit, saying why in dropped.
+// approvals of the author, of anyone who authored or committed a commit,
+// and of older commits (so every approval left is current, whatever the
+// policy reads), saying why in dropped.
 func stances(reviews []*github.PullRequestReview, author, head string, pushers map[string]pusher) (approvals []engine.Approval, dropped []string) {
 	ordered := make([]*github.PullRequestReview, 0, len(reviews))
 	for _, r := range reviews {
@@ -328,6 +329,12 @@ func stances(reviews []*github.PullRequestReview, author, head string, pushers m
 			}
 			if p, ok := pushers[key]; ok {
 				dropped = append(dropped, fmt.Sprintf("%s: %s; an approval by someone who wrote or pushed a commit of the pull request does not count.", login, p.why))
+				continue
+			}
+			if r.GetCommitID() != head {
+				// Whatever the policy says: an approval of an older
+				// commit did not see what is asked now.
+				dropped = append(dropped, fmt.Sprintf("%s: approved an older commit (%.12s), not the head commit; approve again.", login, r.GetCommitID()))
 				continue
 			}
 		}

@@ -89,11 +89,11 @@ func TestFacts(t *testing.T) {
 		},
 		approvals: []engine.Approval{approval("bob", sre, headSHA, StateApproved, "10:00"), approval("carol", sre, headSHA, StateApproved, "10:30")},
 	}, {
-		name: "approval on an older commit is not current",
+		name: "approval on an older commit is dropped",
 		setup: func(t *testing.T, f *fakeGitHub) {
 			standard(t, f, review(t, 1, "bob", StateApproved, oldSHA, "10:00"))
 		},
-		approvals: []engine.Approval{approval("bob", sre, oldSHA, StateApproved, "10:00")},
+		dropped: []string{"bob: approved an older commit"},
 	}, {
 		name: "the author's own approval is dropped",
 		setup: func(t *testing.T, f *fakeGitHub) {
