@@ -17,8 +17,11 @@ import (
 
 	"github.com/jit-policy/jit-policy/action/idtoken"
 	"github.com/jit-policy/jit-policy/internal/app"
+	"github.com/jit-policy/jit-policy/internal/brokerapi"
+	"github.com/jit-policy/jit-policy/internal/brokerclient"
 	"github.com/jit-policy/jit-policy/internal/config"
 	"github.com/jit-policy/jit-policy/internal/exchange"
+	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/issuers"
 )
 
@@ -38,6 +41,7 @@ type issueParams struct {
 	outDir      string
 	format      string
 	dryRun      bool
+	broker      string // URL of `jit-policy serve`; "" issues locally
 	getenv      func(string) string
 	out, err    io.Writer
 }
@@ -45,12 +49,15 @@ type issueParams struct {
 func newIssueCommand(s streams) *cobra.Command {
 	p := issueParams{getenv: os.Getenv, out: s.out, err: s.err}
 	cmd := &cobra.Command{
-		Use:   "issue --config FILE --issuer KIND --role ROLE",
+		Use:   "issue (--config FILE | --broker URL) --issuer KIND --role ROLE",
 		Short: "Exchange this job's OIDC token for a short-lived credential",
 		Long: `Verify the job's OIDC ID token, decide with the policy, record a lease and
 issue the credential. The token comes from --token FILE, --token-env NAME
 (a GitLab id_tokens variable), or the GitHub runner (ACTIONS_ID_TOKEN_REQUEST_URL;
 the job needs permissions: id-token: write). A token is single-use.
+With --broker URL the token goes to the broker (jit-policy serve), which
+decides and issues; no local config, key or lease store is opened, and
+--audience (the broker's) is needed unless --token or --token-env is given.
 Exit 0 issued, 1 denied (every reason printed), 2 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return exit(runIssue(cmd.Context(), p)) },
@@ -70,6 +77,7 @@ Exit 0 issued, 1 denied (every reason printed), 2 error.`,
 	f.StringVar(&p.outDir, "out", "", "folder for credential files")
 	f.StringVar(&p.format, "format", "text", "text (the lease id) or json")
 	f.BoolVar(&p.dryRun, "dry-run", false, "decide and print; issue and record nothing")
+	f.StringVar(&p.broker, "broker", "", "send the token to this broker (https://HOST[:PORT], http only on loopback) instead of issuing locally")
 	_ = cmd.MarkFlagRequired("issuer")
 	_ = cmd.MarkFlagRequired("role")
 	return cmd
@@ -79,6 +87,9 @@ func runIssue(ctx context.Context, p issueParams) int {
 	if p.format != "text" && p.format != "json" {
 		fmt.Fprintf(p.err, "--format %q: use text or json\n", p.format)
 		return exitError
+	}
+	if p.broker != "" {
+		return runIssueBroker(ctx, p)
 	}
 	rt, err := app.Open(ctx, p.config, p.getenv)
 	if err != nil {
@@ -118,7 +129,64 @@ func runIssue(ctx context.Context, p issueParams) int {
 	return p.print(res, outputs)
 }
 
-// request reads the request's files and the token.
+// runIssueBroker is `issue --broker URL`: the token and the request go
+// to the broker; output and files are those of a local issue.
+func runIssueBroker(ctx context.Context, p issueParams) int {
+	if p.dryRun {
+		fmt.Fprintln(p.err, "--dry-run is not available with --broker")
+		return exitError
+	}
+	c, err := brokerclient.New(p.broker, nil)
+	if err != nil {
+		fmt.Fprintf(p.err, "--broker: %v\n", err)
+		return exitError
+	}
+	req, token, err := p.request(ctx, nil)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitError
+	}
+	breq, err := brokerRequest(req)
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitError
+	}
+	resp, err := c.Issue(ctx, token, breq)
+	if d, ok := brokerclient.IsDenied(err); ok {
+		reasons := d.Reasons
+		if len(reasons) == 0 {
+			reasons = []string{d.Message}
+		}
+		for _, r := range reasons {
+			fmt.Fprintf(p.err, "denied: %s\n", r)
+		}
+		return exitDenied
+	} else if err != nil {
+		fmt.Fprintf(p.err, "denied: %v\n", err)
+		return exitError
+	}
+	res := exchange.Result{Lease: lease.Lease{ID: resp.LeaseID, Issuer: p.issuer, Role: p.role},
+		Credential: issuers.Credential{ExpiresAt: resp.ExpiresAt, Outputs: brokerclient.Outputs(resp)}}
+	outputs, err := p.writeFiles(res.Credential.Outputs)
+	if err != nil {
+		fmt.Fprintf(p.err, "lease %s issued, but writing its files failed: %v\n", res.Lease.ID, err)
+		return exitError
+	}
+	return p.print(res, outputs)
+}
+
+// brokerRequest is req on the wire.
+func brokerRequest(req exchange.Request) (brokerapi.IssueRequest, error) {
+	secs := int64(req.TTL / time.Second)
+	if req.TTL < 0 || (req.TTL > 0 && req.TTL%time.Second != 0) {
+		return brokerapi.IssueRequest{}, fmt.Errorf("--ttl %v: give whole seconds", req.TTL)
+	}
+	return brokerapi.IssueRequest{Issuer: req.Issuer, Role: req.Role, TTLSeconds: secs, Principals: req.Principals,
+		PublicKey: string(req.PublicKey), CSR: string(req.CSR), GenerateKey: req.GenerateKey}, nil
+}
+
+// request reads the request's files and the token (cfg nil: the broker's
+// audience must be given).
 func (p issueParams) request(ctx context.Context, cfg *config.Config) (exchange.Request, string, error) {
 	req := exchange.Request{Issuer: p.issuer, Role: p.role, TTL: p.ttl, Principals: p.principals, GenerateKey: p.generateKey, DryRun: p.dryRun}
 	var err error
@@ -147,10 +215,13 @@ func (p issueParams) token(ctx context.Context, cfg *config.Config) (string, err
 		return idtoken.FromGitLab(p.tokenEnv, p.getenv)
 	}
 	aud := p.audience
-	if aud == "" && len(cfg.OIDC) == 1 {
+	if aud == "" && cfg != nil && len(cfg.OIDC) == 1 {
 		aud = cfg.OIDC[0].Audience
 	}
-	if aud == "" {
+	switch {
+	case aud == "" && cfg == nil:
+		return "", errors.New("--broker: say which audience to request from the runner with --audience (the broker's), or give --token or --token-env")
+	case aud == "":
 		return "", errors.New("several OIDC issuers are configured: say which audience to request with --audience")
 	}
 	return idtoken.FromGitHubRunner(ctx, &http.Client{Timeout: 10 * time.Second}, aud, p.getenv)

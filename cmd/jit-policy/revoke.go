@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/jit-policy/jit-policy/action/idtoken"
 	"github.com/jit-policy/jit-policy/internal/app"
+	"github.com/jit-policy/jit-policy/internal/brokerapi"
+	"github.com/jit-policy/jit-policy/internal/brokerclient"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/revocation"
 )
@@ -19,17 +25,24 @@ import (
 type revokeParams struct {
 	config, leaseID, job string
 	expired              bool
-	out, err             io.Writer
+	// With broker: revoke through `jit-policy serve`, proving the job with
+	// a token from tokenFile, tokenEnv or the GitHub runner (audience).
+	broker, tokenFile, tokenEnv, audience string
+	getenv                                func(string) string
+	out, err                              io.Writer
 }
 
 func newRevokeCommand(s streams) *cobra.Command {
-	p := revokeParams{out: s.out, err: s.err}
+	p := revokeParams{getenv: os.Getenv, out: s.out, err: s.err}
 	cmd := &cobra.Command{
-		Use:   "revoke --config FILE (--lease ID | --job REPO/RUN_ID/ATTEMPT[/JOB_ID] | --expired)",
+		Use:   "revoke (--config FILE (--lease ID | --job REPO/RUN_ID/ATTEMPT[/JOB_ID] | --expired) | --broker URL --lease ID)",
 		Short: "Revoke leases and republish the revocation lists",
 		Long: `Revoke one lease, every lease of a job, or every expired lease, then
 republish the revocation lists (the KRL). Exit 0 done, 1 something stayed
-unrevoked (listed), 2 usage or config error.`,
+unrevoked (listed), 2 usage or config error.
+With --broker URL the broker revokes --lease ID, which must belong to the
+job of the OIDC ID token sent (--token FILE, --token-env NAME, or the GitHub
+runner with --audience); nothing local is opened.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return exit(runRevoke(cmd.Context(), p)) },
 	}
@@ -37,6 +50,10 @@ unrevoked (listed), 2 usage or config error.`,
 	cmd.Flags().StringVar(&p.leaseID, "lease", "", "lease id")
 	cmd.Flags().StringVar(&p.job, "job", "", "REPO/RUN_ID/ATTEMPT[/JOB_ID] (REPO is owner/name)")
 	cmd.Flags().BoolVar(&p.expired, "expired", false, "every expired lease")
+	cmd.Flags().StringVar(&p.broker, "broker", "", "revoke through this broker (https://HOST[:PORT], http only on loopback); only with --lease")
+	cmd.Flags().StringVar(&p.tokenFile, "token", "", "with --broker: file holding the job's OIDC ID token")
+	cmd.Flags().StringVar(&p.tokenEnv, "token-env", "", "with --broker: environment variable holding the job's OIDC ID token")
+	cmd.Flags().StringVar(&p.audience, "audience", "", "with --broker: audience to request from the GitHub runner (the broker's)")
 	return cmd
 }
 
@@ -49,6 +66,13 @@ func runRevoke(ctx context.Context, p revokeParams) int {
 	}
 	if n != 1 {
 		fmt.Fprintln(p.err, "give exactly one of --lease, --job, --expired")
+		return exitUsage
+	}
+	if p.broker != "" {
+		return runRevokeBroker(ctx, p)
+	}
+	if p.tokenFile != "" || p.tokenEnv != "" || p.audience != "" {
+		fmt.Fprintln(p.err, "--token, --token-env and --audience go with --broker")
 		return exitUsage
 	}
 	f := lease.Filter{}
@@ -83,6 +107,61 @@ func runRevoke(ctx context.Context, p revokeParams) int {
 		}
 	}
 	return report(p.out, p.err, rep)
+}
+
+// runRevokeBroker is `revoke --broker URL --lease ID`.
+func runRevokeBroker(ctx context.Context, p revokeParams) int {
+	if p.leaseID == "" {
+		fmt.Fprintln(p.err, "--broker revokes one --lease ID of the token's own job (--job and --expired are local)")
+		return exitUsage
+	}
+	c, err := brokerclient.New(p.broker, nil)
+	if err != nil {
+		fmt.Fprintf(p.err, "--broker: %v\n", err)
+		return exitUsage
+	}
+	if p.getenv == nil {
+		p.getenv = os.Getenv
+	}
+	var token string
+	switch {
+	case p.tokenFile != "":
+		token, err = idtoken.FromFile(p.tokenFile)
+	case p.tokenEnv != "":
+		token, err = idtoken.FromGitLab(p.tokenEnv, p.getenv)
+	case p.audience == "":
+		err = errors.New("--broker: give --token FILE, --token-env NAME, or --audience (the broker's) to request a token from the GitHub runner")
+	default:
+		token, err = idtoken.FromGitHubRunner(ctx, &http.Client{Timeout: 10 * time.Second}, p.audience, p.getenv)
+	}
+	if err != nil {
+		fmt.Fprintln(p.err, err)
+		return exitUsage
+	}
+	res, err := c.Revoke(ctx, token, []string{p.leaseID})
+	if err != nil {
+		fmt.Fprintf(p.err, "left unrevoked:\nlease %s: %v\n", p.leaseID, err)
+		return exitLeftUnrevoked
+	}
+	return brokerReport(p.out, p.err, []string{p.leaseID}, res)
+}
+
+// brokerReport prints what the broker did with ids and returns revoke's
+// exit code: a lease neither revoked nor skipped stayed unrevoked.
+func brokerReport(out, errOut io.Writer, ids []string, res brokerapi.RevokeResponse) int {
+	code := exitOK
+	for _, id := range ids {
+		switch {
+		case slices.Contains(res.Revoked, id):
+			fmt.Fprintf(out, "revoked %s\n", id)
+		case slices.Contains(res.Skipped, id):
+			fmt.Fprintf(out, "skipped %s (already revoked)\n", id)
+		default:
+			fmt.Fprintf(errOut, "left unrevoked:\nlease %s: the broker did not report it revoked\n", id)
+			code = exitLeftUnrevoked
+		}
+	}
+	return code
 }
 
 // parseJob reads REPO/RUN_ID/ATTEMPT[/JOB_ID], where REPO is owner/name;

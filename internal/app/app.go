@@ -138,3 +138,59 @@ func (a *App) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Lists serves the public material of the config's issuers: the SSH CA
+// public key and KRL, the X.509 CA certificate and CRL. The lists are
+// built from the lease store on every call (as the revoker publishes
+// them), so every process sharing the store serves the same revocations.
+// Safe for concurrent use. An issuer the config lacks gives an error
+// wrapping registry.ErrNotConfigured.
+type Lists struct {
+	issuers map[string]issuers.Issuer
+	revoker *revocation.Revoker
+}
+
+// Lists returns the config's public material (see Lists).
+func (a *App) Lists() *Lists {
+	return &Lists{issuers: a.Issuers, revoker: a.Revoker()}
+}
+
+func (l *Lists) entry(name string) (registry.ListPublisher, error) {
+	p, ok := l.issuers[name].(registry.ListPublisher)
+	if !ok {
+		return nil, fmt.Errorf("the %s issuer: %w", name, registry.ErrNotConfigured)
+	}
+	return p, nil
+}
+
+func (l *Lists) ca(ctx context.Context, name string) ([]byte, error) {
+	p, err := l.entry(name)
+	if err != nil {
+		return nil, err
+	}
+	return p.CA(ctx)
+}
+
+func (l *Lists) list(ctx context.Context, name string) ([]byte, error) {
+	p, err := l.entry(name)
+	if err != nil {
+		return nil, err
+	}
+	revoked, err := l.revoker.Revoked(ctx, name, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return p.List(ctx, revoked)
+}
+
+// SSHCA returns the SSH CA public key (an authorized_keys line).
+func (l *Lists) SSHCA(ctx context.Context) ([]byte, error) { return l.ca(ctx, "ssh") }
+
+// KRL returns the SSH KRL of every revoked lease in the store.
+func (l *Lists) KRL(ctx context.Context) ([]byte, error) { return l.list(ctx, "ssh") }
+
+// X509CA returns the X.509 CA certificate (PEM).
+func (l *Lists) X509CA(ctx context.Context) ([]byte, error) { return l.ca(ctx, "x509") }
+
+// CRL returns the signed X.509 CRL (PEM) of every revoked lease in the store.
+func (l *Lists) CRL(ctx context.Context) ([]byte, error) { return l.list(ctx, "x509") }

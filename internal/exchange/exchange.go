@@ -76,30 +76,55 @@ type Result struct {
 // holds every reason.
 var ErrDenied = errors.New("denied by policy")
 
+// ErrInvalidRequest marks (errors.Is) an error caused by the request's
+// values: an issuer or role that is not configured, a lifetime that cannot
+// be granted, a request the issuer's Check refuses. Nothing was recorded.
+var ErrInvalidRequest = errors.New("invalid request")
+
+// ErrPolicy marks (errors.Is) a failure to evaluate the policy (not a
+// deny). Nothing was recorded.
+var ErrPolicy = errors.New("policy evaluation failed")
+
+// kindError gives err a kind (ErrInvalidRequest, ErrPolicy) for errors.Is
+// without changing its message.
+type kindError struct{ kind, err error }
+
+func (e kindError) Error() string   { return e.err.Error() }
+func (e kindError) Unwrap() []error { return []error{e.kind, e.err} }
+
+func invalid(err error) error { return kindError{ErrInvalidRequest, err} }
+
 // Issue runs one exchange at time now.
 func (x *Exchange) Issue(ctx context.Context, rawToken string, req Request, now time.Time) (Result, error) {
-	iss, ok := x.Issuers[req.Issuer]
-	if !ok {
-		return Result{}, fmt.Errorf("issuer %q is not configured: add it under issuers: in jit-policy.yaml", req.Issuer)
-	}
-	maxTTL, err := x.Limits(req.Issuer, req.Role)
-	if err != nil {
+	if _, _, err := x.target(req); err != nil {
 		return Result{}, err
 	}
 	claims, err := x.Verifier.Verify(ctx, rawToken)
 	if err != nil {
 		return Result{}, fmt.Errorf("verifying the OIDC token: %w", err)
 	}
+	return x.IssueVerified(ctx, claims, rawToken, req, now)
+}
+
+// IssueVerified is Issue for a token the caller has already verified with
+// x.Verifier (claims are what it returned for rawToken): the broker
+// verifies first to learn the subject it rate-limits by, and must not pay
+// for a second verification. The token is still spent (single use).
+func (x *Exchange) IssueVerified(ctx context.Context, claims *oidc.Claims, rawToken string, req Request, now time.Time) (Result, error) {
+	iss, maxTTL, err := x.target(req)
+	if err != nil {
+		return Result{}, err
+	}
 	in := pipelineInput(claims, req, now)
 	d, err := x.Decider.Decide(ctx, in)
 	res := Result{Decision: d}
 	if err != nil {
-		return res, fmt.Errorf("deciding: %w", err)
+		return res, kindError{ErrPolicy, fmt.Errorf("deciding: %w", err)}
 	}
 	if !d.Allowed {
 		return res, ErrDenied
 	}
-	l := newLease(claims.Subject, jobOf(claims), 0, req, d.ID, now)
+	l := newLease(claims.Subject, JobOf(claims), 0, req, d.ID, now)
 	ireq := issuers.Request{
 		Lease: l, Now: now, TTL: req.TTL, Principals: req.Principals, Grant: d.Grant,
 		PublicKey: req.PublicKey, CSR: req.CSR, GenerateKey: req.GenerateKey,
@@ -109,6 +134,20 @@ func (x *Exchange) Issue(ctx context.Context, rawToken string, req Request, now 
 		issuer: iss, req: ireq, maxTTL: maxTTL,
 		onceKey: claims.ReplayKey(rawToken), onceUntil: claims.Expiry, dryRun: req.DryRun,
 	})
+}
+
+// target returns the issuer and the longest lifetime of the request's
+// issuer and role, or an ErrInvalidRequest error.
+func (x *Exchange) target(req Request) (issuers.Issuer, time.Duration, error) {
+	iss, ok := x.Issuers[req.Issuer]
+	if !ok {
+		return nil, 0, invalid(fmt.Errorf("issuer %q is not configured: add it under issuers: in jit-policy.yaml", req.Issuer))
+	}
+	maxTTL, err := x.Limits(req.Issuer, req.Role)
+	if err != nil {
+		return nil, 0, invalid(err)
+	}
+	return iss, maxTTL, nil
 }
 
 // grantRequest is what grant needs besides the decision.
@@ -134,7 +173,7 @@ func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Resul
 	}
 	ttl, err := issuers.ClampTTL(ireq.TTL, grantSeconds, 0, g.maxTTL)
 	if err != nil {
-		return res, fmt.Errorf("clamping the lifetime: %w", err)
+		return res, invalid(fmt.Errorf("clamping the lifetime: %w", err))
 	}
 	ireq.TTL = ttl
 	ireq.Lease.ExpiresAt = ireq.Now.Add(ttl).UTC()
@@ -143,7 +182,7 @@ func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Resul
 	issuer := l.Issuer
 	if c, ok := iss.(issuers.Checker); ok {
 		if err := c.Check(ctx, ireq); err != nil {
-			return res, fmt.Errorf("checking the %s request: %w", issuer, err)
+			return res, invalid(fmt.Errorf("checking the %s request: %w", issuer, err))
 		}
 	}
 	if g.dryRun {
@@ -213,10 +252,10 @@ func identity(issuer, id string, job lease.Job, pr int, subject string) lease.Cr
 	return lease.Credential{}
 }
 
-// jobOf reads the job a token belongs to: GitHub's repository, run_id,
+// JobOf reads the job a token belongs to: GitHub's repository, run_id,
 // run_attempt and check_run_id claims, or GitLab's project_path,
 // pipeline_id and job_id.
-func jobOf(c *oidc.Claims) lease.Job {
+func JobOf(c *oidc.Claims) lease.Job {
 	s := func(k string) string {
 		switch v := c.All[k].(type) {
 		case string:

@@ -196,16 +196,26 @@ func (r *Revoker) Publish(ctx context.Context, name string, now time.Time) error
 	return r.publish(ctx, name, now)
 }
 
+// Revoked returns what the revocation list of issuer name holds at now:
+// its revoked leases, except those expired more than an hour before now.
+// Every process sharing the lease store gets the same set.
+func (r *Revoker) Revoked(ctx context.Context, name string, now time.Time) ([]lease.Lease, error) {
+	revoked, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Revoked}, Issuer: name})
+	if err != nil {
+		return nil, fmt.Errorf("listing revoked %s leases: %w", name, err)
+	}
+	return slices.DeleteFunc(revoked, func(l lease.Lease) bool { return l.ExpiresAt.Add(publishMargin).Before(now) }), nil
+}
+
 func (r *Revoker) publish(ctx context.Context, name string, now time.Time) error {
 	p, ok := r.Issuers[name].(Publisher)
 	if !ok {
 		return nil
 	}
-	revoked, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Revoked}, Issuer: name})
+	live, err := r.Revoked(ctx, name, now)
 	if err != nil {
-		return fmt.Errorf("listing revoked %s leases: %w", name, err)
+		return err
 	}
-	live := slices.DeleteFunc(revoked, func(l lease.Lease) bool { return l.ExpiresAt.Add(publishMargin).Before(now) })
 	if err := p.Publish(ctx, live); err != nil {
 		return fmt.Errorf("publishing the %s revocation list: %w", name, err)
 	}

@@ -7,6 +7,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -49,6 +50,20 @@ func New(cfg *config.Config, getenv func(string) string) (map[string]issuers.Iss
 		out["aws"] = &awsEntry{lazy{build: func(ctx context.Context) (issuers.Issuer, error) { return newAWS(ctx, c, certs) }}}
 	}
 	return out, nil
+}
+
+// ErrNotConfigured is returned (wrapped) for an issuer the config does
+// not configure.
+var ErrNotConfigured = errors.New("not configured")
+
+// ListPublisher is what the "ssh" and "x509" entries offer besides
+// issuing: their CA (SSH: an authorized_keys line; X.509: the PEM
+// certificate) and their revocation list built from revoked (the KRL; the
+// PEM CRL), the bytes Publish writes. Both are safe for concurrent use and
+// need no signing key for SSH (the CRL is signed, so X.509 needs it).
+type ListPublisher interface {
+	CA(ctx context.Context) ([]byte, error)
+	List(ctx context.Context, revoked []lease.Lease) ([]byte, error)
 }
 
 // Limits returns the longest lifetime cfg allows for role of issuer kind:

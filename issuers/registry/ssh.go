@@ -70,12 +70,21 @@ func newSSH(ctx context.Context, c *config.SSHIssuer, getenv func(string) string
 // KRL that Publish writes.
 func (*sshEntry) Revoke(context.Context, lease.Lease) error { return nil }
 
-// Publish writes the KRL: every revoked, unexpired certificate of the CA,
-// by serial and by key id.
+// Publish writes the KRL (List) to the krl: file, atomically.
 func (e *sshEntry) Publish(ctx context.Context, revoked []lease.Lease) error {
-	ca, err := e.caPublicKey(ctx)
+	data, err := e.List(ctx, revoked)
 	if err != nil {
 		return err
+	}
+	return krl.WriteFile(e.krl, data)
+}
+
+// List returns the KRL of revoked: every revoked, unexpired certificate
+// of the CA, by serial and by key id.
+func (e *sshEntry) List(ctx context.Context, revoked []lease.Lease) ([]byte, error) {
+	ca, err := e.caPublicKey(ctx)
+	if err != nil {
+		return nil, err
 	}
 	spec := krl.Spec{CAKey: ca, Version: uint64(time.Now().UnixNano()), GeneratedAt: time.Now(), Comment: "jit-policy"}
 	for _, l := range revoked {
@@ -86,9 +95,15 @@ func (e *sshEntry) Publish(ctx context.Context, revoked []lease.Lease) error {
 			spec.KeyIDs = append(spec.KeyIDs, l.Credential.KeyID)
 		}
 	}
-	data, err := krl.Marshal(spec)
+	return krl.Marshal(spec)
+}
+
+// CA returns the CA's public key as an authorized_keys line
+// (ca_public_key, else the public half of ca_key).
+func (e *sshEntry) CA(ctx context.Context) ([]byte, error) {
+	ca, err := e.caPublicKey(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return krl.WriteFile(e.krl, data)
+	return ssh.MarshalAuthorizedKey(ca), nil
 }

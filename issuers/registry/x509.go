@@ -70,18 +70,44 @@ func x509CA(ctx context.Context, c *config.X509Issuer, getenv func(string) strin
 // CRL that Publish writes.
 func (*x509Entry) Revoke(context.Context, lease.Lease) error { return nil }
 
-// Publish signs and writes the CRL (PEM) of every revoked, unexpired certificate,
-// with an increasing number (the time in nanoseconds).
+// Publish writes the CRL (List) to the crl: file, atomically.
 func (e *x509Entry) Publish(ctx context.Context, revoked []lease.Lease) error {
-	cert, key, err := x509CA(ctx, e.cfg, e.getenv)
+	data, err := e.List(ctx, revoked)
 	if err != nil {
 		return err
+	}
+	return krl.WriteFile(e.crl, data)
+}
+
+// List signs the CRL (PEM, as openssl's -CRLfile reads by default) of
+// every revoked, unexpired certificate, with an increasing number (the
+// time in nanoseconds).
+func (e *x509Entry) List(ctx context.Context, revoked []lease.Lease) ([]byte, error) {
+	cert, key, err := x509CA(ctx, e.cfg, e.getenv)
+	if err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	der, err := x509issuer.CRL(cert, key, revoked, big.NewInt(now.UnixNano()), now, crlNextUpdate)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// PEM, as openssl's -CRLfile reads by default; written atomically like the KRL.
-	return krl.WriteFile(e.crl, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}))
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), nil
+}
+
+// CA returns the CA certificate (PEM), read from ca_cert.
+func (e *x509Entry) CA(context.Context) ([]byte, error) {
+	p, ok := config.FilePath(e.cfg.CACert)
+	if !ok {
+		return nil, fmt.Errorf("ca_cert %q: use file://PATH", e.cfg.CACert)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("reading the X.509 CA certificate: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("%s holds no PEM CERTIFICATE", p)
+	}
+	return pem.EncodeToMemory(block), nil
 }

@@ -19,7 +19,7 @@ import (
 // there is no such lease.
 func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) (lease.Lease, error) {
 	var claimed lease.Lease
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		now := time.Now().UnixNano()
 		staleBefore := int64(math.MinInt64) // no claim is that old
 		if staleAfter > 0 {
@@ -65,7 +65,7 @@ func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) 
 // claimed, after a failed revocation. ErrNotFound unless the lease exists
 // and is Revoking.
 func (s *Store) Release(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE leases
 			SET state = prev_state, prev_state = NULL, claimed_at = NULL
 			WHERE id = ? AND state = 'revoking'`, id)
@@ -91,7 +91,7 @@ func (s *Store) MarkRevoked(ctx context.Context, id, by string, at time.Time) er
 	if at.IsZero() || !lease.InNanoRange(at) {
 		return fmt.Errorf("mark lease %q revoked: invalid time %v; pass the time of revocation", id, at)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE leases
 			SET state = 'revoked', revoked_at = ?, revoked_by = ?, prev_state = NULL, claimed_at = NULL
 			WHERE id = ? AND state = 'revoking'`, at.UnixNano(), by, id)

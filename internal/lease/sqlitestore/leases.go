@@ -23,7 +23,7 @@ func (s *Store) Put(ctx context.Context, l lease.Lease) error {
 	if err := lease.ValidateNew(l); err != nil {
 		return fmt.Errorf("put lease %q: %w", l.ID, err)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO leases (`+columns+`, prev_state, claimed_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, NULL)
 			ON CONFLICT (id) DO NOTHING`,
@@ -47,7 +47,7 @@ func (s *Store) Put(ctx context.Context, l lease.Lease) error {
 // Activate moves a Pending lease to Active with its final credential
 // identity; ErrNotFound unless the lease exists and is Pending.
 func (s *Store) Activate(ctx context.Context, id string, cred lease.Credential) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE leases SET state = 'active',
 			cred_serial = ?, cred_key_id = ?, cred_session = ?, cred_role_id = ?, cred_role_name = ?
 			WHERE id = ? AND state = 'pending'`,
@@ -67,7 +67,7 @@ func (s *Store) Activate(ctx context.Context, id string, cred lease.Credential) 
 // notIn explains why an update of lease id, which required state want,
 // changed nothing: the lease is missing or in another state. Both are
 // ErrNotFound.
-func (s *Store) notIn(ctx context.Context, tx *sql.Tx, op, id string, want lease.State) error {
+func (s *Store) notIn(ctx context.Context, tx *wtx, op, id string, want lease.State) error {
 	state, err := stateOf(ctx, tx, id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -78,7 +78,7 @@ func (s *Store) notIn(ctx context.Context, tx *sql.Tx, op, id string, want lease
 	return fmt.Errorf("%s lease %q: it is %s, not %s: %w", op, id, state, want, lease.ErrNotFound)
 }
 
-func stateOf(ctx context.Context, tx *sql.Tx, id string) (lease.State, error) {
+func stateOf(ctx context.Context, tx *wtx, id string) (lease.State, error) {
 	var state string
 	err := tx.QueryRowContext(ctx, `SELECT state FROM leases WHERE id = ?`, id).Scan(&state)
 	return lease.State(state), err

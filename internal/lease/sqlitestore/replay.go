@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -18,7 +17,7 @@ func (s *Store) UseToken(ctx context.Context, key string, expiresAt time.Time) e
 	if key == "" {
 		return errors.New("record token use: empty key; pass the token's jti or a hash of the token")
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		now := time.Now().UnixNano()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM used_tokens WHERE expires_at <= ?`, now); err != nil {
 			return fmt.Errorf("record token use: pruning expired tokens in %s: %w", s.path, err)

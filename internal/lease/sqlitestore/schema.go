@@ -55,8 +55,8 @@ var schemaVersion = len(migrations)
 // migrate creates the schema or brings it up to schemaVersion, in one
 // transaction, so that concurrent Opens of a new file migrate it once.
 func (s *Store) migrate(ctx context.Context) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT`); err != nil {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
+		if err := tx.ExecScript(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT`); err != nil {
 			return fmt.Errorf("create the schema of lease database %s: %w", s.path, err)
 		}
 		var version int
@@ -73,7 +73,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("lease database %s has schema version %d, newer than this jit-policy understands (%d); upgrade jit-policy", s.path, version, schemaVersion)
 		}
 		for v := version; v < schemaVersion; v++ {
-			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			if err := tx.ExecScript(ctx, migrations[v]); err != nil {
 				return fmt.Errorf("migrate lease database %s from schema version %d to %d: %w", s.path, v, v+1, err)
 			}
 		}

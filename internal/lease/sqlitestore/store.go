@@ -10,7 +10,9 @@
 // UseToken) runs in a BEGIN IMMEDIATE transaction, so it takes the database's
 // single write lock before it reads. Two processes claiming the same lease
 // are therefore serialised by SQLite's file locks, and exactly one wins. A
-// writer waits up to five seconds (busy_timeout) for another.
+// writer waits up to five seconds (busy_timeout) for another. Within one
+// process, concurrent writes share transactions (group commit, commit.go):
+// one fsync makes many of them durable.
 //
 // Its limit: one machine. SQLite's locks need a local filesystem (not NFS or
 // a volume shared between hosts), so the file cannot coordinate many runners
@@ -31,6 +33,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/jit-policy/jit-policy/internal/lease"
@@ -49,11 +52,21 @@ const BusyTimeout = 5 * time.Second
 type Store struct {
 	db   *sql.DB
 	path string
-	// writeSlot lets one of this process's read-modify-write transactions
-	// in at a time, so goroutines queue here instead of in SQLite's busy
-	// handler, which polls with sleeps. Other processes are kept out by
-	// SQLite's own lock.
-	writeSlot chan struct{}
+	// ops hands writes to the committer goroutine (commitLoop), which runs
+	// them in batches; this process's writers thus queue here instead of in
+	// SQLite's busy handler, which polls with sleeps. Other processes are
+	// kept out by SQLite's own lock.
+	ops chan *op
+	// handing holds a read lock while a writer hands its op over, and
+	// Close the write lock while it sets closed, so that Close lets every
+	// writer already waiting hand its op over (and have it committed) first.
+	handing   sync.RWMutex
+	closed    bool
+	closing   chan struct{} // closed by Close: the committer stops
+	stopped   chan struct{} // closed by the committer when it has stopped
+	closeOnce sync.Once
+	closeErr  error
+	stats     commitStats
 }
 
 var (
@@ -87,9 +100,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lease database %s: %w", abs, err)
 	}
-	s := &Store{db: db, path: abs, writeSlot: make(chan struct{}, 1)}
+	s := &Store{
+		db: db, path: abs,
+		ops:     make(chan *op), // unbuffered: a queued op is one the committer can take
+		closing: make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go s.commitLoop()
 	if err := s.init(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -166,33 +185,19 @@ func isBusy(err error) bool {
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database. Operations in progress fail.
+// Close drains the writes in progress (they are committed or fail as usual),
+// stops the committer and closes the database. Writes begun after Close
+// fail without being applied. Close is idempotent.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close lease database %s: %w", s.path, err)
-	}
-	return nil
-}
-
-// write runs fn in one BEGIN IMMEDIATE transaction and commits it if fn
-// returns nil.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	select {
-	case s.writeSlot <- struct{}{}:
-		defer func() { <-s.writeSlot }()
-	case <-ctx.Done():
-		return fmt.Errorf("wait for lease database %s: %w", s.path, ctx.Err())
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("lock lease database %s: %w (another process may hold it; retry)", s.path, err)
-	}
-	defer tx.Rollback() // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit to lease database %s: %w (nothing was recorded; retry)", s.path, err)
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		s.handing.Lock()
+		s.closed = true
+		s.handing.Unlock()
+		close(s.closing)
+		<-s.stopped
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close lease database %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
 }
