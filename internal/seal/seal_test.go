@@ -317,6 +317,16 @@ func TestFromGitHubKeys(t *testing.T) {
 	}
 }
 
+// ageVersion is the filippo.io/age version this module builds with.
+func ageVersion(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "filippo.io/age").Output()
+	if err != nil {
+		t.Fatalf("go list -m filippo.io/age: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // TestREADMEDecryptCommand runs the age CLI, built from the filippo.io/age
 // module in go.mod, exactly as DecryptCommand tells the requester to.
 func TestREADMEDecryptCommand(t *testing.T) {
@@ -333,8 +343,18 @@ func TestREADMEDecryptCommand(t *testing.T) {
 	if err != nil {
 		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
+	// Built in a module of its own (the CLI needs modules ours does not),
+	// at the version go.mod pins.
+	mod := filepath.Join(dir, "agecli")
+	if err := os.MkdirAll(mod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module agecli\n\ngo 1.26\n\nrequire filippo.io/age "+ageVersion(t)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	build := exec.Command(gobin, "build", "-o", ageBin, "filippo.io/age/cmd/age")
-	build.Env = append(os.Environ(), "GOTOOLCHAIN=local", "CGO_ENABLED=0")
+	build.Dir = mod
+	build.Env = append(os.Environ(), "GOTOOLCHAIN=local", "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
 	if out, err := build.CombinedOutput(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("building the age CLI (filippo.io/age/cmd/age): %v\n%s", err, out)
