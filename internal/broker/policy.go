@@ -56,10 +56,6 @@ type Policy struct {
 	// successful or not ("" when they could not be read). Watch skips a
 	// reload when the files on disk still hash to it.
 	attempted string
-
-	// watchReady, when set, is called once Watch listens for changes and
-	// SIGHUP (tests wait for it before they change files or signal).
-	watchReady func()
 }
 
 // loadedPolicy is one compiled policy and what Loaded reports about it;
@@ -187,9 +183,6 @@ func (p *Policy) Watch(ctx context.Context, onReload func(err error)) error {
 	debounce.Stop()
 	defer debounce.Stop()
 
-	if p.watchReady != nil {
-		p.watchReady()
-	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -77,14 +77,33 @@ func nextReload(t *testing.T, reloads <-chan error) error {
 	}
 }
 
-// startWatch runs Watch until the test ends and returns once it listens.
+// startWatch runs Watch until the test ends and returns once it listens:
+// it sends SIGHUP (with a handler of the test's own registered, so the
+// signal never kills the test) until Watch reports a reload. That first
+// reload is not passed on to onReload.
 func startWatch(t *testing.T, p *Policy, onReload func(error)) {
 	t.Helper()
+	hup := make(chan os.Signal, 8)
+	signal.Notify(hup, syscall.SIGHUP)
+	t.Cleanup(func() { signal.Stop(hup) })
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
-	p.watchReady = func() { close(ready) }
+	var once sync.Once
+	listening := false
+	var mu sync.Mutex
+	wrapped := func(err error) {
+		mu.Lock()
+		first := !listening
+		listening = true
+		mu.Unlock()
+		if first {
+			once.Do(func() { close(ready) })
+			return
+		}
+		onReload(err)
+	}
 	done := make(chan error, 1)
-	go func() { done <- p.Watch(ctx, onReload) }()
+	go func() { done <- p.Watch(ctx, wrapped) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -96,12 +115,20 @@ func startWatch(t *testing.T, p *Policy, onReload func(error)) {
 			t.Errorf("Watch did not return within %s after its context ended", waitFor)
 		}
 	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("Watch returned early: %v", err)
-	case <-time.After(waitFor):
-		t.Fatalf("Watch not listening within %s", waitFor)
+	deadline := time.After(waitFor)
+	for {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ready:
+			return
+		case err := <-done:
+			t.Fatalf("Watch returned early: %v", err)
+		case <-deadline:
+			t.Fatalf("Watch not listening within %s", waitFor)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
@@ -360,6 +387,28 @@ func TestPolicyConcurrentDecideAndReload(t *testing.T) {
 	}
 	if !allowed(t, p, "a") {
 		t.Fatalf("role a denied after the last reload")
+	}
+}
+
+// TestPolicyDecideAllocs keeps the hot path honest: Decide through Policy
+// allocates exactly what the engine does.
+func TestPolicyDecideAllocs(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "policy.rego"), rolePolicy("a"))
+	ctx := context.Background()
+	eng, err := engine.Load(ctx, []string{dir}, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadPolicy(ctx, []string{dir}, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := policyInput("a")
+	viaEngine := testing.AllocsPerRun(50, func() { _, _ = eng.Decide(ctx, in) })
+	viaPolicy := testing.AllocsPerRun(50, func() { _, _ = p.Decide(ctx, in) })
+	if viaPolicy > viaEngine {
+		t.Fatalf("Decide allocates %v times through Policy, %v on the engine", viaPolicy, viaEngine)
 	}
 }
 
