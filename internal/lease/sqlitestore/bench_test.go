@@ -63,4 +63,5 @@ func reportCommits(b *testing.B, s *Store, ops int) {
 	b.ReportMetric(float64(st.Commits)/float64(st.Ops), "commits/op")
 	b.ReportMetric(float64(st.Ops)/float64(st.Commits), "ops/commit")
 	b.ReportMetric(float64(st.CommitMedian.Microseconds()), "commit-p50-µs")
+	b.ReportMetric(float64(st.CommitTime.Microseconds())/float64(st.Commits), "commit-mean-µs")
 }
