@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jit-policy/jit-policy/internal/brokerclient"
 )
 
 // The action's inputs (action.yml); the runner passes each as the
@@ -21,6 +23,7 @@ const (
 	InputAudience    = "audience"
 	InputExportEnv   = "export-env"
 	InputTokenFile   = "token-file"
+	InputBroker      = "broker"
 	// aws issuer only.
 	InputAWSProfile       = "aws-profile"
 	InputMaskAWSAccountID = "mask-aws-account-id"
@@ -55,9 +58,13 @@ type Inputs struct {
 	GenerateKey bool
 	SSHAgent    bool
 	Config      string
-	Audience    string // empty: the config's single OIDC audience
+	Audience    string // empty: the config's single OIDC audience (required with Broker)
 	ExportEnv   bool
 	TokenFile   string // empty: the runner's token endpoint
+	// Broker is the URL of `jit-policy serve`: when set, the job's token
+	// goes there instead of issuing locally (Config is then not read), and
+	// the post step revokes through it with a fresh token for Audience.
+	Broker string
 	// AWSProfile, when set (aws issuer only), names the profile of the
 	// shared credentials and config files Run writes.
 	AWSProfile string
@@ -83,7 +90,7 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 		Issuer: get(InputIssuer), Role: get(InputRole), PublicKey: get(InputPublicKey),
 		GenerateKey: boolean(InputGenerateKey), SSHAgent: boolean(InputSSHAgent), ExportEnv: boolean(InputExportEnv),
 		Config: get(InputConfig), Audience: get(InputAudience), TokenFile: get(InputTokenFile),
-		AWSProfile: get(InputAWSProfile), MaskAWSAccountID: true,
+		AWSProfile: get(InputAWSProfile), MaskAWSAccountID: true, Broker: get(InputBroker),
 	}
 	if get(InputMaskAWSAccountID) != "" {
 		in.MaskAWSAccountID = boolean(InputMaskAWSAccountID)
@@ -120,6 +127,14 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 	}
 	if in.SSHAgent && in.Issuer != "ssh" {
 		errs = append(errs, fmt.Errorf("input %s: only with issuer ssh", InputSSHAgent))
+	}
+	if in.Broker != "" {
+		if _, err := brokerclient.ParseURL(in.Broker); err != nil {
+			errs = append(errs, fmt.Errorf("input %s: %w", InputBroker, err))
+		}
+		if in.Audience == "" {
+			errs = append(errs, fmt.Errorf("input %s is required with %s: the broker's OIDC audience", InputAudience, InputBroker))
+		}
 	}
 	if in.AWSProfile != "" {
 		if in.Issuer != issuerAWS {

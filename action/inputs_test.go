@@ -135,3 +135,21 @@ func FuzzSplitPrincipals(f *testing.F) {
 		}
 	})
 }
+
+func TestReadInputsBroker(t *testing.T) {
+	env := map[string]string{"INPUT_ROLE": "deploy", "INPUT_GENERATE-KEY": "true", "INPUT_BROKER": " https://jit.example.com ", "INPUT_AUDIENCE": "jit"}
+	in, err := ReadInputs(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Broker != "https://jit.example.com" || in.Audience != "jit" {
+		t.Errorf("broker %q, audience %q", in.Broker, in.Audience)
+	}
+	env["INPUT_BROKER"], env["INPUT_AUDIENCE"] = "http://jit.example.com", ""
+	_, err = ReadInputs(func(k string) string { return env[k] })
+	for _, want := range []string{"input broker: broker URL: must be https", "input audience is required with broker"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}

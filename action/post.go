@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,9 @@ type PostParams struct {
 	Getenv         func(string) string
 	Stdout, Stderr io.Writer
 	Now            func() time.Time // nil: time.Now
+	// With the broker state: the runner's token endpoint (nil: a 10 s
+	// client) and the broker (nil: brokerclient's default).
+	HTTPClient, BrokerClient *http.Client
 }
 
 // Post is `jit-policy action post`: revoke exactly the leases named in
@@ -66,6 +70,9 @@ func Post(ctx context.Context, p PostParams) int {
 // revoke revokes ids with the config Run used, reports every lease left
 // unrevoked as ::error::, and writes the summary.
 func (p PostParams) revoke(ctx context.Context, ids []string) int {
+	if broker := p.Getenv(StateEnv(StateBroker)); broker != "" {
+		return p.revokeBroker(ctx, ids, broker)
+	}
 	cfg := p.Getenv(StateEnv(StateConfig))
 	if cfg == "" {
 		cfg = strings.TrimSpace(p.Getenv(InputEnv(InputConfig)))
@@ -83,6 +90,12 @@ func (p PostParams) revoke(ctx context.Context, ids []string) int {
 	defer rt.Close()
 	rep := rt.Revoker().Revoke(context.WithoutCancel(ctx), ids, lease.ByPostStep, p.Now())
 	rows, failed := p.report(ctx, rt, ids, rep)
+	return p.summarize(rows, failed)
+}
+
+// summarize appends the revoked table to the job summary and returns the
+// exit code.
+func (p PostParams) summarize(rows []revokedRow, failed bool) int {
 	if s := p.Getenv(ghcmd.EnvSummary); s != "" {
 		if err := ghcmd.AppendText(s, revokedSummary(rows)); err != nil {
 			ghcmd.Warning(p.Stdout, "writing the job summary: "+err.Error())

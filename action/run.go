@@ -36,6 +36,7 @@ type RunParams struct {
 	Stdout, Stderr io.Writer
 	Now            func() time.Time // nil: time.Now
 	HTTPClient     *http.Client     // the runner's token endpoint; nil: a 10 s client
+	BrokerClient   *http.Client     // the broker (input broker); nil: brokerclient's default
 	AgentBin       string           // the ssh-agent program; "": ssh-agent on PATH
 }
 
@@ -63,6 +64,9 @@ func Run(ctx context.Context, p RunParams) int {
 	keys, err := readKeys(in)
 	if err != nil {
 		return p.fail(err)
+	}
+	if in.Broker != "" {
+		return p.runBroker(ctx, in, keys, files)
 	}
 	cfgPath, err := filepath.Abs(in.Config)
 	if err != nil {
@@ -224,13 +228,14 @@ func requireFiles(getenv func(string) string, in Inputs) (envFiles, error) {
 }
 
 // token reads the token file, or asks the runner for a token for the
-// audience input (default: the config's single OIDC audience).
+// audience input (default: the config's single OIDC audience; cfg is nil
+// with the broker, whose audience is a required input).
 func (p RunParams) token(ctx context.Context, in Inputs, cfg *config.Config) (string, error) {
 	if in.TokenFile != "" {
 		return idtoken.FromFile(in.TokenFile)
 	}
 	aud := in.Audience
-	if aud == "" && len(cfg.OIDC) == 1 {
+	if aud == "" && cfg != nil && len(cfg.OIDC) == 1 {
 		aud = cfg.OIDC[0].Audience
 	}
 	if aud == "" {

@@ -14,6 +14,10 @@ const (
 	StateConfig      = "config"        // absolute path of the config Run used
 	StateAgentPID    = "ssh-agent-pid" // the ssh-agent Run started
 	StateAgentSocket = "ssh-auth-sock"
+	// With the broker input: the broker's URL and the audience of the
+	// fresh token the post step requests to revoke through it.
+	StateBroker   = "broker"
+	StateAudience = "audience"
 )
 
 // Limits on the lease-ids state.

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, s streams) int {
 	root.SetOut(s.out)
 	root.SetErr(s.err)
 	root.SetArgs(args)
-	root.AddCommand(newTestCommand(s), newEvalCommand(s), newDemoCommand(s), newCheckCommand(s),
+	root.AddCommand(newTestCommand(s), newEvalCommand(s), newDemoCommand(s), newCheckCommand(s), newServeCommand(s),
 		newIssueCommand(s), newLeasesCommand(s), newRevokeCommand(s), newSweepCommand(s), newKRLCommand(s), newCRLCommand(s), newCACommand(s), newActionCommand(s))
 	err := root.ExecuteContext(ctx)
 	if ec, ok := errors.AsType[exitCodeError](err); ok {

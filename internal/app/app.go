@@ -108,12 +108,21 @@ func (a *App) SweepRevoker() (*revocation.Revoker, error) {
 // "stderr") and the token verifier, and returns an exchange that revokes
 // what fails half-way.
 func (a *App) Exchange(ctx context.Context, stderr io.Writer) (*exchange.Exchange, error) {
+	return a.ExchangeDeciding(ctx, stderr, func(ctx context.Context, dirs []string, opts engine.Options) (exchange.Decider, error) {
+		return engine.Load(ctx, dirs, opts)
+	})
+}
+
+// ExchangeDeciding is Exchange with the policy loaded by load, given the
+// policy folders and engine options that audit to the config's sink (the
+// broker loads a policy it can reload).
+func (a *App) ExchangeDeciding(ctx context.Context, stderr io.Writer, load func(ctx context.Context, dirs []string, opts engine.Options) (exchange.Decider, error)) (*exchange.Exchange, error) {
 	log, err := audit.Open(a.Config.Audit, stderr)
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, log)
-	eng, err := engine.Load(ctx, []string{a.Config.PolicyDir()}, engine.Options{Audit: log})
+	decider, err := load(ctx, []string{a.Config.PolicyDir()}, engine.Options{Audit: log})
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +131,7 @@ func (a *App) Exchange(ctx context.Context, stderr io.Writer) (*exchange.Exchang
 		return nil, err
 	}
 	return &exchange.Exchange{
-		Verifier: verifier, Decider: eng, Leases: a.Leases, Replay: a.Leases, Issuers: a.Issuers,
+		Verifier: verifier, Decider: decider, Leases: a.Leases, Replay: a.Leases, Issuers: a.Issuers,
 		Limits: registry.Limits(a.Config),
 		OnFailure: func(ctx context.Context, id string) error {
 			return a.Revoker().Revoke(ctx, []string{id}, lease.ByManual, time.Now()).Err()

@@ -47,7 +47,7 @@ func (s *Server) serveIssue(w http.ResponseWriter, r *http.Request, lf *logField
 		count("unauthorized")
 		return
 	}
-	claims, ok := s.verify(w, r.Context(), token, lf)
+	claims, ok := s.verify(r.Context(), w, token, lf)
 	if !ok {
 		count("unauthorized")
 		return
@@ -154,7 +154,7 @@ func toRequest(b brokerapi.IssueRequest) (exchange.Request, error) {
 
 // verify checks the token with the exchange's verifier, or answers 401
 // (502 when the issuer's keys cannot be fetched).
-func (s *Server) verify(w http.ResponseWriter, ctx context.Context, token string, lf *logFields) (*oidc.Claims, bool) {
+func (s *Server) verify(ctx context.Context, w http.ResponseWriter, token string, lf *logFields) (*oidc.Claims, bool) {
 	claims, err := s.x.Verifier.Verify(ctx, token)
 	switch {
 	case err == nil:

@@ -84,4 +84,3 @@ func (s *Server) serveMetrics() handlerFunc {
 		h.ServeHTTP(w, r)
 	}
 }
-

@@ -48,7 +48,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request, lf *logFiel
 	if !ok {
 		return
 	}
-	claims, ok := s.verify(w, r.Context(), token, lf)
+	claims, ok := s.verify(r.Context(), w, token, lf)
 	if !ok {
 		return
 	}

@@ -63,7 +63,7 @@ func New(baseURL string, hc *http.Client) (*Client, error) {
 }
 
 // ParseURL checks a broker URL as New does and returns it without a
-// trailing slash.
+// trailing slash. Its errors never echo the URL.
 func ParseURL(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, errors.New("broker URL is empty")
@@ -73,32 +73,32 @@ func ParseURL(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("broker URL: %v", err)
+		return nil, errors.New("broker URL: not a URL")
 	}
 	switch {
 	case u.Opaque != "" || u.Host == "":
-		return nil, fmt.Errorf("broker URL %q: want https://HOST[:PORT][/PATH]", s)
+		return nil, errors.New("broker URL: want https://HOST[:PORT][/PATH]")
 	case u.User != nil:
 		return nil, errors.New("broker URL: user info is not allowed (the job's token is the only credential)")
 	case u.RawQuery != "" || u.ForceQuery:
-		return nil, fmt.Errorf("broker URL %q: a query is not allowed", u.Redacted())
+		return nil, errors.New("broker URL: a query is not allowed")
 	case u.Fragment != "" || strings.Contains(s, "#"):
-		return nil, fmt.Errorf("broker URL %q: a fragment is not allowed", u.Redacted())
+		return nil, errors.New("broker URL: a fragment is not allowed")
 	case u.Hostname() == "":
-		return nil, fmt.Errorf("broker URL %q: no host", s)
+		return nil, errors.New("broker URL: no host")
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !Loopback(u.Hostname()) {
-			return nil, fmt.Errorf("broker URL %q: must be https (http only on loopback: 127.0.0.1, ::1, localhost)", s)
+			return nil, errors.New("broker URL: must be https (http only on loopback: 127.0.0.1, ::1, localhost)")
 		}
 	default:
-		return nil, fmt.Errorf("broker URL %q: must be https (http only on loopback)", s)
+		return nil, errors.New("broker URL: must be https (http only on loopback)")
 	}
 	if p := u.Port(); p != "" {
 		if _, err := net.LookupPort("tcp", p); err != nil || strings.TrimLeft(p, "0123456789") != "" {
-			return nil, fmt.Errorf("broker URL %q: bad port", s)
+			return nil, errors.New("broker URL: bad port")
 		}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
@@ -275,11 +275,14 @@ func checkToken(token string) error {
 var secretOutputs = []string{"private-key", "aws-secret-access-key", "aws-session-token", "password", "database-url"}
 
 // Outputs turns an IssueResponse's outputs into issuers.Output values, as
-// a local issue returns them: lease-id (always the response's LeaseID)
-// and expires-at (from the response when the map lacks it) first, then the others by name; each
-// named in Secret (or secret for every issuer) has Secret set.
+// a local issue returns them: lease-id (always the response's LeaseID) and
+// expires-at (from the response when the map lacks it) first, then the
+// others by name; each named in Secret (or secret for every issuer) has
+// Secret set.
 func Outputs(res brokerapi.IssueResponse) []issuers.Output {
-	secret := func(name string) bool { return slices.Contains(res.Secret, name) || slices.Contains(secretOutputs, name) }
+	secret := func(name string) bool {
+		return slices.Contains(res.Secret, name) || slices.Contains(secretOutputs, name)
+	}
 	outs := []issuers.Output{
 		{Name: issuers.OutputLeaseID, Value: res.LeaseID},
 		{Name: issuers.OutputExpiresAt, Value: res.ExpiresAt.UTC().Format(time.RFC3339)},

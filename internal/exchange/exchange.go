@@ -188,11 +188,8 @@ func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Resul
 	if g.dryRun {
 		return res, nil
 	}
-	if err := x.Replay.UseToken(ctx, g.onceKey, g.onceUntil); err != nil {
-		return res, fmt.Errorf("spending the OIDC token: %w", err)
-	}
-	if err := x.Leases.Put(ctx, l); err != nil {
-		return res, fmt.Errorf("recording the lease: %w", err)
+	if err := x.spendAndRecord(ctx, g, l); err != nil {
+		return res, err
 	}
 	cred, err := iss.Issue(ctx, ireq)
 	if err != nil {
@@ -203,6 +200,24 @@ func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Resul
 	}
 	res.Lease.State, res.Lease.Credential, res.Credential = lease.Active, cred.Identity, cred
 	return res, nil
+}
+
+// spendAndRecord spends the once-key, then records the lease: in one write
+// when the lease store is also the replay guard and can (lease.SpendingStore).
+func (x *Exchange) spendAndRecord(ctx context.Context, g grantRequest, l lease.Lease) error {
+	if s, ok := x.Leases.(lease.SpendingStore); ok && any(x.Leases) == any(x.Replay) {
+		if err := s.SpendAndPut(ctx, g.onceKey, g.onceUntil, l); err != nil {
+			return fmt.Errorf("spending the OIDC token and recording the lease: %w", err)
+		}
+		return nil
+	}
+	if err := x.Replay.UseToken(ctx, g.onceKey, g.onceUntil); err != nil {
+		return fmt.Errorf("spending the OIDC token: %w", err)
+	}
+	if err := x.Leases.Put(ctx, l); err != nil {
+		return fmt.Errorf("recording the lease: %w", err)
+	}
+	return nil
 }
 
 // failed revokes a lease whose issuing went wrong, so no credential

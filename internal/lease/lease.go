@@ -123,6 +123,14 @@ type Store interface {
 	Close() error
 }
 
+// SpendingStore is the optional capability of a store that is also the
+// ReplayGuard and can spend a token and record a new lease in one atomic,
+// durable write: both happened, or neither (with UseToken's or Put's
+// error). It saves a commit per issue.
+type SpendingStore interface {
+	SpendAndPut(ctx context.Context, tokenKey string, tokenExpiry time.Time, l Lease) error
+}
+
 // ReplayGuard makes tokens single-use. Stores implement it beside Store.
 type ReplayGuard interface {
 	// UseToken records that the token with this key (its jti, else a hash

@@ -125,6 +125,16 @@ func (l *lazy) get(ctx context.Context) (issuers.Issuer, error) {
 	return iss, nil
 }
 
+// built returns the issuer when it is already built, else nil; it never
+// builds it nor waits for a build under way.
+func (l *lazy) built() issuers.Issuer {
+	if !l.mu.TryLock() {
+		return nil
+	}
+	defer l.mu.Unlock()
+	return l.iss
+}
+
 // Issue builds the issuer if needed and issues.
 func (l *lazy) Issue(ctx context.Context, req issuers.Request) (issuers.Credential, error) {
 	iss, err := l.get(ctx)

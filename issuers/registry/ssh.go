@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -106,4 +107,29 @@ func (e *sshEntry) CA(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	return ssh.MarshalAuthorizedKey(ca), nil
+}
+
+// Check refuses, before the token is spent or a lease recorded, what the
+// SSH issuer's Issue would refuse for the request's own values: a public
+// key it does not certify and, once the issuer is built (the CA key
+// loaded by an earlier Issue), principals or options the role and grant
+// do not allow. Check never loads the CA key itself: a KMS that hangs
+// must hang after the lease is recorded, where the sweep finds it.
+func (e *sshEntry) Check(_ context.Context, req issuers.Request) error {
+	switch {
+	case req.GenerateKey && len(req.PublicKey) > 0:
+		return errors.New("ssh issuer: pass a public key or ask to generate one, not both")
+	case !req.GenerateKey && len(req.PublicKey) == 0:
+		return errors.New("ssh issuer: no public key to certify; pass one or ask to generate one")
+	case len(req.PublicKey) > 0:
+		if _, err := sshissuer.ParsePublicKey(req.PublicKey); err != nil {
+			return err
+		}
+	}
+	if p, ok := e.built().(*sshissuer.Issuer); ok {
+		if _, err := p.Plan(req); err != nil {
+			return fmt.Errorf("ssh issuer, role %s: %w", req.Lease.Role, err)
+		}
+	}
+	return nil
 }

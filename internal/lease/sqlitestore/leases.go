@@ -23,25 +23,28 @@ func (s *Store) Put(ctx context.Context, l lease.Lease) error {
 	if err := lease.ValidateNew(l); err != nil {
 		return fmt.Errorf("put lease %q: %w", l.ID, err)
 	}
-	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO leases (`+columns+`, prev_state, claimed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, NULL)
-			ON CONFLICT (id) DO NOTHING`,
-			l.ID, l.Issuer, l.Role, l.Subject,
-			l.Job.Provider, l.Job.Repository, l.Job.RunID, l.Job.Attempt, l.Job.JobID, int64(l.PR),
-			int64(l.Credential.Serial), l.Credential.KeyID, l.Credential.SessionName,
-			l.Credential.AssumedRoleID, l.Credential.RoleName,
-			l.DecisionID, string(lease.Pending), l.IssuedAt.UnixNano(), l.ExpiresAt.UnixNano())
-		if err != nil {
-			return fmt.Errorf("put lease %q into %s: %w", l.ID, s.path, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("put lease %q into %s: %w", l.ID, s.path, err)
-		} else if n == 0 {
-			return fmt.Errorf("put lease %q: %w; every lease needs a new id", l.ID, lease.ErrExists)
-		}
-		return nil
-	})
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error { return s.put(ctx, tx, l) })
+}
+
+// put is Put inside a write.
+func (s *Store) put(ctx context.Context, tx *wtx, l lease.Lease) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO leases (`+columns+`, prev_state, claimed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, NULL)
+		ON CONFLICT (id) DO NOTHING`,
+		l.ID, l.Issuer, l.Role, l.Subject,
+		l.Job.Provider, l.Job.Repository, l.Job.RunID, l.Job.Attempt, l.Job.JobID, int64(l.PR),
+		int64(l.Credential.Serial), l.Credential.KeyID, l.Credential.SessionName,
+		l.Credential.AssumedRoleID, l.Credential.RoleName,
+		l.DecisionID, string(lease.Pending), l.IssuedAt.UnixNano(), l.ExpiresAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("put lease %q into %s: %w", l.ID, s.path, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("put lease %q into %s: %w", l.ID, s.path, err)
+	} else if n == 0 {
+		return fmt.Errorf("put lease %q: %w; every lease needs a new id", l.ID, lease.ErrExists)
+	}
+	return nil
 }
 
 // Activate moves a Pending lease to Active with its final credential
