@@ -42,10 +42,19 @@ func actArgs(workflow, envFile, cacheDir string) []string {
 // happened; a non-zero exit is in actRun.err, for the caller to judge.
 func (e *actEnv) runAct(t *testing.T, workflow string) *actRun {
 	t.Helper()
+	vars := e.oidc.RunnerEnv()
+	vars["JIT_BIN"], vars["JIT_CONFIG"] = e.bin, e.config
+	return e.runActEnv(t, workflow, vars)
+}
+
+// runActEnv runs a workflow under act with vars, and JIT_OUT, as the
+// only variables of the env file (besides the host's environment, see
+// hostEnv).
+func (e *actEnv) runActEnv(t *testing.T, workflow string, vars map[string]string) *actRun {
+	t.Helper()
 	r := &actRun{out: t.TempDir()}
 	envFile := filepath.Join(t.TempDir(), "act.env")
-	vars := e.oidc.RunnerEnv()
-	vars["JIT_BIN"], vars["JIT_CONFIG"], vars["JIT_OUT"] = e.bin, e.config, r.out
+	vars["JIT_OUT"] = r.out
 	var env strings.Builder
 	for k, v := range vars {
 		env.WriteString(k + "=" + v + "\n")

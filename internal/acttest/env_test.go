@@ -60,17 +60,8 @@ grant := {"max_ttl_seconds": 600, "principals": ["deploy"]}
 // tool the workflows need is missing.
 func newActEnv(t *testing.T) *actEnv {
 	t.Helper()
-	e := &actEnv{act: need(t, "act"), dir: t.TempDir(), oidc: oidctest.NewIssuer(t)}
-	for _, tool := range []string{"git", "node", "go", "ssh-keygen", "ssh-agent", "ssh-add"} {
-		need(t, tool)
-	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.root = root
-	e.bin = filepath.Join(e.dir, "bin", "jit-policy")
-	run(t, root, "go", "build", "-o", e.bin, "./cmd/jit-policy")
+	e := newActRepo(t, "ssh-agent", "ssh-add")
+	e.oidc = oidctest.NewIssuer(t)
 	run(t, e.dir, e.bin, "ca", "init", "--kind", "ssh", "--out", filepath.Join(e.dir, "ca"))
 	e.leases, e.krl = filepath.Join(e.dir, "leases.db"), filepath.Join(e.dir, "revoked.krl")
 	write(t, filepath.Join(e.dir, "policies", "policy.rego"), policy)
@@ -92,6 +83,27 @@ issuers:
       break-glass: {principals: [root], max_ttl: 5m}
 `, filepath.Join(e.dir, "audit.jsonl"), e.oidc.URL(), e.leases, e.krl, filepath.Join(e.dir, "ca", "ssh-ca")))
 	run(t, e.dir, e.bin, "krl", "--config", e.config)
+	return e
+}
+
+// newActRepo prepares what every workflow run needs: act, the tools
+// (git, node, go, ssh-keygen and those named), a jit-policy binary built
+// once, and the test repo. It has no CA, config, lease store or issuer;
+// the caller adds them. It skips (fails under CI=true) when a tool is
+// missing.
+func newActRepo(t *testing.T, tools ...string) *actEnv {
+	t.Helper()
+	e := &actEnv{act: need(t, "act"), dir: t.TempDir()}
+	for _, tool := range append([]string{"git", "node", "go", "ssh-keygen"}, tools...) {
+		need(t, tool)
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.root = root
+	e.bin = filepath.Join(e.dir, "bin", "jit-policy")
+	run(t, root, "go", "build", "-o", e.bin, "./cmd/jit-policy")
 	e.repo = filepath.Join(e.dir, "repo")
 	e.copyRepo(t)
 	return e
