@@ -84,7 +84,7 @@ func runServe(ctx context.Context, p serveParams) int {
 		return exitError
 	}
 	log := slog.New(slog.NewJSONHandler(p.err, nil))
-	cfg := broker.Config{Exchange: x, Revoker: rt.Revoker(), Lists: rt.Lists(), Burst: p.burst, Logger: log}
+	cfg := broker.Config{Exchange: x, Revoker: rt.Revoker(), Lists: rt.Lists(), Burst: p.burst, Logger: log, Registry: serveRegistry(rt.Leases)}
 	if p.rate > 0 {
 		cfg.RatePerSubject = rate.Limit(p.rate)
 	}

@@ -37,6 +37,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -78,9 +79,8 @@ type Verifier struct {
 type issuer struct {
 	cfg config.OIDCProvider
 
-	mu       sync.Mutex // held during discovery, so one discovery runs at a time
-	verifier *gooidc.IDTokenVerifier
-	keys     *keySet
+	mu   sync.Mutex // held during discovery, so one discovery runs at a time
+	keys atomic.Pointer[keySet]
 }
 
 // NewVerifier returns a Verifier that trusts providers. Each issuer must be
@@ -146,13 +146,22 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if iss == nil {
 		return nil, failf(ErrIssuerNotAllowed, "iss %s is not an allowlisted issuer", quote(*peek.Issuer))
 	}
-	verifier, keys, err := v.discover(ctx, iss)
+	keys, err := v.discover(ctx, iss)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := keys.verify(ctx, jws); err != nil {
+	payload, err := keys.verify(ctx, jws)
+	if err != nil {
 		return nil, err
 	}
+	// go-oidc checks the claims (iss, aud, exp) of the token whose
+	// signature keys.verify just checked: it is handed that payload for
+	// exactly this raw token, so the signature is verified once.
+	verifier := gooidc.NewVerifier(iss.cfg.Issuer, verified{raw: raw, payload: payload}, &gooidc.Config{
+		ClientID:             iss.cfg.Audience,
+		SupportedSigningAlgs: allowedAlgNames(),
+		Now:                  v.now,
+	})
 	tok, err := verifier.Verify(ctx, raw)
 	if err != nil {
 		return nil, mapGoOIDC(err)
@@ -211,36 +220,50 @@ func allowed(alg string) bool {
 // discover returns iss's go-oidc verifier and key set, running discovery
 // the first time (and again after a failure). The discovered issuer must be
 // the configured one, and the JWKS URL must be https (http on loopback).
-func (v *Verifier) discover(ctx context.Context, iss *issuer) (*gooidc.IDTokenVerifier, *keySet, error) {
+func (v *Verifier) discover(ctx context.Context, iss *issuer) (*keySet, error) {
+	if keys := iss.keys.Load(); keys != nil {
+		return keys, nil
+	}
 	iss.mu.Lock()
 	defer iss.mu.Unlock()
-	if iss.verifier != nil {
-		return iss.verifier, iss.keys, nil
+	if keys := iss.keys.Load(); keys != nil {
+		return keys, nil
 	}
 	name := iss.cfg.Issuer
 	p, err := gooidc.NewProvider(gooidc.ClientContext(ctx, v.client), name)
 	if err != nil {
 		var mismatch *gooidc.IssuerMismatchError
 		if errors.As(err, &mismatch) {
-			return nil, nil, failf(ErrIssuerMismatch, "the discovery document of %s names issuer %s", name, quote(mismatch.Discovered))
+			return nil, failf(ErrIssuerMismatch, "the discovery document of %s names issuer %s", name, quote(mismatch.Discovered))
 		}
-		return nil, nil, failf(ErrDiscovery, "%s: %s", name, short(err))
+		return nil, failf(ErrDiscovery, "%s: %s", name, short(err))
 	}
 	var doc struct {
 		JWKSURL string `json:"jwks_uri"`
 	}
 	if err := p.Claims(&doc); err != nil || doc.JWKSURL == "" {
-		return nil, nil, failf(ErrDiscovery, "%s: the discovery document has no jwks_uri", name)
+		return nil, failf(ErrDiscovery, "%s: the discovery document has no jwks_uri", name)
 	}
 	if u, err := url.Parse(doc.JWKSURL); err != nil || checkURL(u) != nil {
-		return nil, nil, failf(ErrDiscovery, "%s: jwks_uri %s must be an https:// URL (http only on loopback)", name, quote(doc.JWKSURL))
+		return nil, failf(ErrDiscovery, "%s: jwks_uri %s must be an https:// URL (http only on loopback)", name, quote(doc.JWKSURL))
 	}
 	keys := &keySet{url: doc.JWKSURL, client: v.client, now: v.now}
-	iss.verifier = gooidc.NewVerifier(name, keys, &gooidc.Config{
-		ClientID:             iss.cfg.Audience,
-		SupportedSigningAlgs: allowedAlgNames(),
-		Now:                  v.now,
-	})
-	iss.keys = keys
-	return iss.verifier, keys, nil
+	iss.keys.Store(keys)
+	return keys, nil
+}
+
+// verified is the key set go-oidc sees after keySet.verify checked the
+// signature: it returns the verified payload for that one raw token and
+// refuses any other.
+type verified struct {
+	raw     string
+	payload []byte
+}
+
+// VerifySignature implements gooidc.KeySet.
+func (k verified) VerifySignature(_ context.Context, jwt string) ([]byte, error) {
+	if jwt != k.raw {
+		return nil, errors.New("not the token whose signature was verified")
+	}
+	return k.payload, nil
 }
