@@ -54,6 +54,18 @@ type Request struct {
 	Token string
 }
 
+// Signer is the optional capability of an issuer whose Issue only signs,
+// in memory, with the identity it is given (an SSH serial and key id, an
+// X.509 serial) and creates nothing anywhere else: the credential exists
+// only in the returned value until the caller releases it. The exchange
+// then signs first and records the lease (already Active) after, in one
+// durable write with spending the token; a credential is never released
+// before its lease is durable, and a process that dies before that leaves
+// nothing behind. Issue must return exactly the identity it was given.
+type Signer interface {
+	SignsOnly() bool
+}
+
 // Checker is the optional capability of an issuer that can refuse a
 // request before anything is recorded: Check runs before the lease is
 // stored or the token spent, so a request that could never be issued (a

@@ -188,6 +188,9 @@ func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Resul
 	if g.dryRun {
 		return res, nil
 	}
+	if store, ok := x.signFirst(iss); ok {
+		return x.signThenRecord(ctx, res, g, ireq, store)
+	}
 	if err := x.spendAndRecord(ctx, g, l); err != nil {
 		return res, err
 	}
@@ -199,6 +202,42 @@ func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Resul
 		return res, x.failed(ctx, l.ID, fmt.Errorf("activating lease %s: %w", l.ID, err))
 	}
 	res.Lease.State, res.Lease.Credential, res.Credential = lease.Active, cred.Identity, cred
+	return res, nil
+}
+
+// signFirst says whether to sign before recording: the issuer only signs
+// in memory (issuers.Signer) and the lease store spends the token and
+// records an Active lease in one write (lease.SpendingStore).
+func (x *Exchange) signFirst(iss issuers.Issuer) (lease.SpendingStore, bool) {
+	signer, ok := iss.(issuers.Signer)
+	if !ok || !signer.SignsOnly() {
+		return nil, false
+	}
+	store, ok := x.Leases.(lease.SpendingStore)
+	if !ok || any(x.Leases) != any(x.Replay) {
+		return nil, false
+	}
+	return store, true
+}
+
+// signThenRecord signs the credential in memory, then spends the token and
+// records the lease, already Active, in one durable write; the credential
+// is returned (released) only after that. A failure before the write
+// leaves nothing: the signed credential is dropped, never seen.
+func (x *Exchange) signThenRecord(ctx context.Context, res Result, g grantRequest, ireq issuers.Request, store lease.SpendingStore) (Result, error) {
+	l := ireq.Lease
+	cred, err := g.issuer.Issue(ctx, ireq)
+	if err != nil {
+		return res, fmt.Errorf("issuing %s credential for lease %s: %w", l.Issuer, l.ID, err)
+	}
+	if cred.Identity != l.Credential {
+		return res, fmt.Errorf("issuing %s credential for lease %s: the issuer changed the identity it was given", l.Issuer, l.ID)
+	}
+	l.State = lease.Active
+	if err := store.SpendAndPut(ctx, g.onceKey, g.onceUntil, l); err != nil {
+		return res, fmt.Errorf("spending the OIDC token and recording the lease (the signed credential was dropped): %w", err)
+	}
+	res.Lease, res.Credential = l, cred
 	return res, nil
 }
 

@@ -126,7 +126,10 @@ type Store interface {
 // SpendingStore is the optional capability of a store that is also the
 // ReplayGuard and can spend a token and record a new lease in one atomic,
 // durable write: both happened, or neither (with UseToken's or Put's
-// error). It saves a commit per issue.
+// error). It saves a commit per issue. Unlike Put, it also takes a lease
+// already Active: a credential signed in memory (an SSH or X.509
+// certificate, which exists nowhere else) and released only once its lease
+// is recorded.
 type SpendingStore interface {
 	SpendAndPut(ctx context.Context, tokenKey string, tokenExpiry time.Time, l Lease) error
 }

@@ -133,3 +133,7 @@ func (e *sshEntry) Check(_ context.Context, req issuers.Request) error {
 	}
 	return nil
 }
+
+// SignsOnly reports that SSH issuing is signing in memory with the serial
+// and key id the exchange chose (issuers.Signer).
+func (*sshEntry) SignsOnly() bool { return true }

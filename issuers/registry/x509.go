@@ -111,3 +111,7 @@ func (e *x509Entry) CA(context.Context) ([]byte, error) {
 	}
 	return pem.EncodeToMemory(block), nil
 }
+
+// SignsOnly reports that X.509 issuing is signing in memory with the serial
+// the exchange chose (issuers.Signer).
+func (*x509Entry) SignsOnly() bool { return true }

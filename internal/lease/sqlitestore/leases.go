@@ -26,8 +26,13 @@ func (s *Store) Put(ctx context.Context, l lease.Lease) error {
 	return s.write(ctx, func(ctx context.Context, tx *wtx) error { return s.put(ctx, tx, l) })
 }
 
-// put is Put inside a write.
+// put is Put inside a write; the lease is recorded Pending, or Active when
+// it is (SpendAndPut).
 func (s *Store) put(ctx context.Context, tx *wtx, l lease.Lease) error {
+	state := lease.Pending
+	if l.State == lease.Active {
+		state = lease.Active
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO leases (`+columns+`, prev_state, claimed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, NULL)
 		ON CONFLICT (id) DO NOTHING`,
@@ -35,7 +40,7 @@ func (s *Store) put(ctx context.Context, tx *wtx, l lease.Lease) error {
 		l.Job.Provider, l.Job.Repository, l.Job.RunID, l.Job.Attempt, l.Job.JobID, int64(l.PR),
 		int64(l.Credential.Serial), l.Credential.KeyID, l.Credential.SessionName,
 		l.Credential.AssumedRoleID, l.Credential.RoleName,
-		l.DecisionID, string(lease.Pending), l.IssuedAt.UnixNano(), l.ExpiresAt.UnixNano())
+		l.DecisionID, string(state), l.IssuedAt.UnixNano(), l.ExpiresAt.UnixNano())
 	if err != nil {
 		return fmt.Errorf("put lease %q into %s: %w", l.ID, s.path, err)
 	}

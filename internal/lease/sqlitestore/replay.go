@@ -22,14 +22,19 @@ func (s *Store) UseToken(ctx context.Context, key string, expiresAt time.Time) e
 	})
 }
 
-// SpendAndPut spends the token (UseToken) and records the new lease (Put)
-// in one write: both are durable, or neither happened. It is one commit
-// where UseToken then Put are two.
+// SpendAndPut spends the token (UseToken) and records the new lease (Put,
+// or already Active: see lease.SpendingStore) in one write: both are
+// durable, or neither happened. It is one commit where UseToken then Put
+// are two.
 func (s *Store) SpendAndPut(ctx context.Context, key string, expiresAt time.Time, l lease.Lease) error {
 	if key == "" {
 		return errors.New("record token use: empty key; pass the token's jti or a hash of the token")
 	}
-	if err := lease.ValidateNew(l); err != nil {
+	check := l
+	if check.State == lease.Active {
+		check.State = lease.Pending // SpendAndPut also takes an Active lease
+	}
+	if err := lease.ValidateNew(check); err != nil {
 		return fmt.Errorf("put lease %q: %w", l.ID, err)
 	}
 	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
