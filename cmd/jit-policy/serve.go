@@ -57,7 +57,7 @@ requests and stop.`,
 	f.StringVar(&p.addr, "addr", "127.0.0.1:8443", "listen address")
 	f.StringVar(&p.tlsCert, "tls-cert", "", "TLS certificate (PEM)")
 	f.StringVar(&p.tlsKey, "tls-key", "", "TLS private key (PEM)")
-	f.Float64Var(&p.rate, "rate", 0, "issues and revocations per second per token subject (0: the default, 10/s)")
+	f.Float64Var(&p.rate, "rate", 0, "issues and revocations per second per token subject (0: the default, 20/s)")
 	f.IntVar(&p.burst, "burst", 0, "rate-limit burst per subject (0: the default)")
 	f.DurationVar(&p.drain, "drain", 30*time.Second, "how long shutdown waits for in-flight requests")
 	return cmd
