@@ -2,7 +2,10 @@
 // into a credential: verify the token, decide with the policy, spend the
 // token, record the lease, issue, activate the lease. Every failure before
 // the lease is recorded leaves nothing behind; a failure after it leaves a
-// lease the revoker or the sweep revokes.
+// lease the revoker or the sweep revokes. A certificate that is only
+// signed (ssh, x509: issuers.Signer) is signed in memory first and released
+// only after the spent token and its Active lease are recorded in one
+// durable write, when the store can (lease.SpendingStore).
 package exchange
 
 import (

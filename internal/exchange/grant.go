@@ -23,8 +23,9 @@ type grantRequest struct {
 }
 
 // grant issues what the policy allowed (res.Decision): clamp the lifetime,
-// let the issuer check the request, spend the replay key, record the
-// lease, issue, activate. Nothing is recorded before the key is spent.
+// let the issuer check the request, then either sign first and record
+// (signThenRecord), or spend the replay key, record the lease, issue and
+// activate. Nothing is recorded before the key is spent.
 func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Result, error) {
 	d, iss, ireq := res.Decision, g.issuer, g.req
 	var grantSeconds *int64
