@@ -28,33 +28,18 @@
 package miniotest
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // InstallCommand installs the MinIO version this package was written for.
@@ -179,135 +164,6 @@ func Start(t testing.TB, opts Options) *Server {
 	return nil
 }
 
-// run starts minio and waits until it is ready. On success it returns the
-// function that stops it; on failure the process is gone.
-func (s *Server) run(bin string, env []string, data, certsDir, addr, consoleAddr string) (stop func(), err error) {
-	cmd := exec.Command(bin, "server", data, "--address", addr, "--console-address", consoleAddr,
-		"--certs-dir", certsDir)
-	cmd.Env = env
-	cmd.Dir = filepath.Dir(data)
-	cmd.Stdout, cmd.Stderr = s.log, s.log
-	// A process group of its own, so cleanup can kill whatever minio
-	// starts; and SIGKILL when the thread that started it exits. That
-	// goroutine's thread stays locked until minio has exited, so only the
-	// test process's death ends it early.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	started := make(chan error, 1)
-	exited := make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	if err := <-started; err != nil {
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	pid := cmd.Process.Pid
-	stop = func() {
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-exited
-	}
-
-	deadline := time.Now().Add(startTimeout)
-	for {
-		rerr := s.ready()
-		if rerr == nil {
-			return stop, nil
-		}
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("minio server exited at start (%v)", cmd.ProcessState)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("minio server not ready on %s within %v: %v", s.Endpoint, startTimeout, rerr)
-		}
-	}
-}
-
-// ready returns nil once the server is ready: GET /minio/health/ready
-// answers 200, and so does the admin API's list-canned-policies, which
-// needs IAM to be initialized (the health check does not wait for that,
-// and STS and policy requests fail with "Server not initialized" until
-// then).
-func (s *Server) ready() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint+"/minio/health/ready", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := s.HTTPClient().Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /minio/health/ready: %s", resp.Status)
-	}
-	code, body, err := s.admin(ctx, http.MethodGet, "list-canned-policies", nil)
-	if err != nil {
-		return err
-	}
-	if code != http.StatusOK {
-		return fmt.Errorf("GET /minio/admin/v3/list-canned-policies: %d: %s", code, body)
-	}
-	return nil
-}
-
-// Require returns the path of the minio binary. When there is none it
-// skips the test, or fails it when CI=true.
-func Require(t testing.TB) string {
-	t.Helper()
-	p, err := findMinio()
-	if err != nil {
-		msg := fmt.Sprintf("miniotest: %v; install it with `%s`", err, InstallCommand)
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s [CI=true: this test may not be skipped]", msg)
-		}
-		t.Skip(msg)
-	}
-	return p
-}
-
-// findMinio looks on PATH, then in GOBIN, $(go env GOPATH)/bin and
-// ~/go/bin.
-func findMinio() (string, error) {
-	if p, err := exec.LookPath("minio"); err == nil {
-		return p, nil
-	}
-	var dirs []string
-	if d := os.Getenv("GOBIN"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil && strings.TrimSpace(string(out)) != "" {
-		dirs = append(dirs, filepath.Join(filepath.SplitList(strings.TrimSpace(string(out)))[0], "bin"))
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(h, "go", "bin"))
-	}
-	var uniq []string
-	for _, d := range dirs {
-		if !slices.Contains(uniq, d) {
-			uniq = append(uniq, d)
-		}
-	}
-	for _, d := range uniq {
-		p := filepath.Join(d, "minio")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("minio not found on PATH nor in %s", strings.Join(uniq, ", "))
-}
-
 // writeTLS lays out certsDir as MinIO reads it: public.crt, private.key,
 // and one file per client CA certificate in CAs/.
 func writeTLS(certsDir string, c *TLS) error {
@@ -333,150 +189,9 @@ func writeTLS(certsDir string, c *TLS) error {
 	}
 }
 
-// RootCredentials returns the root user's static credentials.
-func (s *Server) RootCredentials() aws.Credentials {
-	return aws.Credentials{AccessKeyID: s.RootUser, SecretAccessKey: s.RootPassword, Source: "miniotest"}
-}
-
-// HTTPClient returns a new HTTP client for the server: with TLS it trusts
-// the server's certificate (and nothing else) and presents clientCerts,
-// e.g. for AssumeRoleWithCertificate.
-func (s *Server) HTTPClient(clientCerts ...tls.Certificate) *http.Client {
-	if len(clientCerts) > 0 {
-		return &http.Client{Transport: s.newTransport(clientCerts), Timeout: 30 * time.Second}
-	}
-	s.once.Do(func() { s.transport = s.newTransport(nil) })
-	return &http.Client{Transport: s.transport, Timeout: 30 * time.Second}
-}
-
-// newTransport returns a transport without proxy that, with TLS, trusts
-// only the server's certificate and presents clientCerts.
-func (s *Server) newTransport(clientCerts []tls.Certificate) *http.Transport {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
-	if s.roots != nil {
-		tr.TLSClientConfig = &tls.Config{RootCAs: s.roots, Certificates: clientCerts, MinVersion: tls.VersionTLS12}
-	}
-	return tr
-}
-
-// S3 returns an S3 client of the server (path-style) that signs with
-// creds, e.g. temporary credentials from STS.
-func (s *Server) S3(creds aws.Credentials) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       s.Region,
-		BaseEndpoint: aws.String(s.Endpoint),
-		UsePathStyle: true,
-		Credentials:  staticCreds(creds),
-		HTTPClient:   s.HTTPClient(),
-	})
-}
-
-// staticCreds provides fixed credentials.
-type staticCreds aws.Credentials
-
-func (c staticCreds) Retrieve(context.Context) (aws.Credentials, error) {
-	return aws.Credentials(c), nil
-}
-
-// MakeBucket creates the bucket name as the root user.
-func (s *Server) MakeBucket(t testing.TB, name string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := s.S3(s.RootCredentials()).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("miniotest: creating bucket %s: %v", name, err)
-	}
-}
-
-// AddPolicy creates (or replaces) the MinIO policy name with the IAM
-// policy document policyJSON, through the admin API as the root user.
-// AssumeRoleWithCertificate maps a client certificate whose subject CN is
-// name to this policy.
-func (s *Server) AddPolicy(t testing.TB, name, policyJSON string) {
-	t.Helper()
-	if err := s.addPolicy(name, policyJSON); err != nil {
-		t.Fatalf("miniotest: adding policy %s: %v", name, err)
-	}
-}
-
-// admin sends a request to MinIO's admin API (path below
-// /minio/admin/v3/), SigV4-signed as the root user, and returns the
-// response's status and (first 64 KiB of) body.
-func (s *Server) admin(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, s.Endpoint+"/minio/admin/v3/"+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
-	req.Header.Set("X-Amz-Content-Sha256", hash)
-	if err := v4.NewSigner().SignHTTP(ctx, s.RootCredentials(), req, hash, "s3", s.Region, time.Now()); err != nil {
-		return 0, nil, fmt.Errorf("signing: %w", err)
-	}
-	resp, err := s.HTTPClient().Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, bytes.TrimSpace(b), nil
-}
-
-func (s *Server) addPolicy(name, policyJSON string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	code, body, err := s.admin(ctx, http.MethodPut, "add-canned-policy?name="+url.QueryEscape(name), []byte(policyJSON))
-	if err != nil {
-		return err
-	}
-	if code != http.StatusOK {
-		return fmt.Errorf("PUT add-canned-policy: %d: %s", code, body)
-	}
-	return nil
-}
-
-// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // randomHex returns n random bytes in hex.
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails (Go ≥ 1.24)
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and the
-// test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// tail returns the last n bytes of the output at most.
-func (b *syncBuffer) tail(n int) string {
-	s := b.String()
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
 }

@@ -1,0 +1,190 @@
+// Running and stopping the minio binary: finding it, starting it on free
+// ports, waiting until it is ready, and keeping its output.
+
+package miniotest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// run starts minio and waits until it is ready. On success it returns the
+// function that stops it; on failure the process is gone.
+func (s *Server) run(bin string, env []string, data, certsDir, addr, consoleAddr string) (stop func(), err error) {
+	cmd := exec.Command(bin, "server", data, "--address", addr, "--console-address", consoleAddr,
+		"--certs-dir", certsDir)
+	cmd.Env = env
+	cmd.Dir = filepath.Dir(data)
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	// A process group of its own, so cleanup can kill whatever minio
+	// starts; and SIGKILL when the thread that started it exits. That
+	// goroutine's thread stays locked until minio has exited, so only the
+	// test process's death ends it early.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	started := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	pid := cmd.Process.Pid
+	stop = func() {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-exited
+	}
+
+	deadline := time.Now().Add(startTimeout)
+	for {
+		rerr := s.ready()
+		if rerr == nil {
+			return stop, nil
+		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("minio server exited at start (%v)", cmd.ProcessState)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("minio server not ready on %s within %v: %v", s.Endpoint, startTimeout, rerr)
+		}
+	}
+}
+
+// ready returns nil once the server is ready: GET /minio/health/ready
+// answers 200, and so does the admin API's list-canned-policies, which
+// needs IAM to be initialized (the health check does not wait for that,
+// and STS and policy requests fail with "Server not initialized" until
+// then).
+func (s *Server) ready() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint+"/minio/health/ready", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.HTTPClient().Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /minio/health/ready: %s", resp.Status)
+	}
+	code, body, err := s.admin(ctx, http.MethodGet, "list-canned-policies", nil)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return fmt.Errorf("GET /minio/admin/v3/list-canned-policies: %d: %s", code, body)
+	}
+	return nil
+}
+
+// Require returns the path of the minio binary. When there is none it
+// skips the test, or fails it when CI=true.
+func Require(t testing.TB) string {
+	t.Helper()
+	p, err := findMinio()
+	if err != nil {
+		msg := fmt.Sprintf("miniotest: %v; install it with `%s`", err, InstallCommand)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s [CI=true: this test may not be skipped]", msg)
+		}
+		t.Skip(msg)
+	}
+	return p
+}
+
+// findMinio looks on PATH, then in GOBIN, $(go env GOPATH)/bin and
+// ~/go/bin.
+func findMinio() (string, error) {
+	if p, err := exec.LookPath("minio"); err == nil {
+		return p, nil
+	}
+	var dirs []string
+	if d := os.Getenv("GOBIN"); d != "" {
+		dirs = append(dirs, d)
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil && strings.TrimSpace(string(out)) != "" {
+		dirs = append(dirs, filepath.Join(filepath.SplitList(strings.TrimSpace(string(out)))[0], "bin"))
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(h, "go", "bin"))
+	}
+	var uniq []string
+	for _, d := range dirs {
+		if !slices.Contains(uniq, d) {
+			uniq = append(uniq, d)
+		}
+	}
+	for _, d := range uniq {
+		p := filepath.Join(d, "minio")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("minio not found on PATH nor in %s", strings.Join(uniq, ", "))
+}
+
+// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writes and the
+// test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// tail returns the last n bytes of the output at most.
+func (b *syncBuffer) tail(n int) string {
+	s := b.String()
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return s
+}
