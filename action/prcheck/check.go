@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -81,11 +82,27 @@ func (c *Checker) Check(ctx context.Context, ev event.Event, now time.Time) (Res
 		return res, fmt.Errorf("reading pull request #%d: %w", ev.Number, err)
 	}
 	res.HeadSHA, res.Refusals, res.Dropped = facts.PR.HeadSHA, facts.Refusals, facts.Dropped
-	for _, f := range requestFiles(facts.Changed, c.Config.Requests) {
+	files := requestFiles(facts.Changed, c.Config.Requests)
+	if len(files) > MaxRequestFiles {
+		res.Refusals = append(res.Refusals, fmt.Sprintf("The pull request adds or changes %d request files; at most %d are decided per pull request: split it.", len(files), MaxRequestFiles))
+		return res, nil
+	}
+	for _, f := range files {
+		if !safePath.MatchString(f) {
+			res.Files = append(res.Files, FileResult{Path: f, Error: "the file name may hold only letters, digits, '.', '_', '-' and '/': rename it"})
+			continue
+		}
 		res.Files = append(res.Files, c.file(ctx, ev, facts, f, now))
 	}
 	return res, nil
 }
+
+// MaxRequestFiles bounds the request files one pull request may add or
+// change: each is a decision, and each allowed item a credential.
+const MaxRequestFiles = 10
+
+// safePath is what a request file's path may hold.
+var safePath = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 
 // requestFiles picks the request files the pull request adds or changes
 // under dir: *.yaml and *.yml, not removed.

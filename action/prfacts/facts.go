@@ -154,6 +154,19 @@ func (c *Client) Facts(ctx context.Context, ev event.Event, cfg config.PullReque
 			return Facts{}, err
 		}
 	}
+	// The files, commits and reviews above were listed after the head was
+	// read: if a push came in between they may belong to another commit.
+	var again *github.PullRequest
+	resp, err = c.call(ctx, func() (r *github.Response, err error) {
+		again, r, err = c.gh.PullRequests.Get(ctx, owner, repo, ev.Number)
+		return r, err
+	})
+	if err != nil {
+		return Facts{}, apiError(what, resp, err)
+	}
+	if got := again.GetHead().GetSHA(); got != head {
+		return Facts{}, fmt.Errorf("prfacts: %s: its head moved from %.12s to %.12s while it was read; the run for the new head decides it", what, head, got)
+	}
 	return f, nil
 }
 

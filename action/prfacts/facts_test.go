@@ -1,6 +1,7 @@
 package prfacts
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -323,8 +324,9 @@ func TestFactsRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Facts: %v", err)
 	}
-	if calls != 2 || len(got.Approvals) != 1 {
-		t.Fatalf("PR fetched %d times, approvals %+v; want a retry and bob's approval", calls, got.Approvals)
+	// Once refused, once retried, once more to check the head did not move.
+	if calls != 3 || len(got.Approvals) != 1 {
+		t.Fatalf("PR fetched %d times, approvals %+v; want a retry, the final head check and bob's approval", calls, got.Approvals)
 	}
 	if waited := time.Since(start); waited > 4*time.Second {
 		t.Fatalf("waited %s for a reset 1 s ahead", waited)
@@ -445,5 +447,26 @@ func TestNew(t *testing.T) {
 	env["GITHUB_TOKEN"] = "a"
 	if got := Token(func(k string) string { return env[k] }); got != "a" {
 		t.Fatalf("Token = %q, want GITHUB_TOKEN's", got)
+	}
+}
+
+// TestFactsHeadMoved: a push lands while the facts are read; they may mix
+// two commits, so Facts refuses them.
+func TestFactsHeadMoved(t *testing.T) {
+	f := newFakeGitHub(t)
+	standard(t, f, review(t, 1, "bob", StateApproved, headSHA, "10:00"))
+	pull := fixture(t, "pull.json")
+	moved := bytes.Replace(pull, []byte(headSHA), []byte(strings.Repeat("f", 40)), -1)
+	calls := 0
+	f.routes[prPath] = func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		body := pull
+		if calls > 1 {
+			body = moved
+		}
+		reply(w, http.StatusOK, body, nil)
+	}
+	if _, err := f.client(t).Facts(context.Background(), prEvent, prCfg, now); err == nil || !strings.Contains(err.Error(), "head moved") {
+		t.Fatalf("Facts with a head that moved: %v, want an error", err)
 	}
 }

@@ -41,19 +41,13 @@ const DecryptCommand = "age -d -i ~/.ssh/id_ed25519 secret.age"
 // Markdown is the body of the sticky pull-request comment: [Marker], then
 // the report, bounded to [MaxComment].
 func Markdown(r prcheck.Result) string {
-	return render(r, Marker+"\n", MaxComment, carry{})
-}
-
-// markdownCarrying is Markdown that also shows, for items already issued
-// by an earlier run, the delivered block of the comment it replaces.
-func markdownCarrying(r prcheck.Result, earlier string) string {
-	return render(r, Marker+"\n", MaxComment, carry{sha: r.HeadSHA, blocks: carried(earlier)})
+	return render(r, Marker+"\n", MaxComment)
 }
 
 // Summary is the report for the job summary (GITHUB_STEP_SUMMARY): the
 // comment's Markdown without the marker.
 func Summary(r prcheck.Result) string {
-	return render(r, "", MaxCheckSummary, carry{})
+	return render(r, "", MaxCheckSummary)
 }
 
 // CheckOutput is what the check run shows: its conclusion ("success" when
@@ -126,13 +120,13 @@ func headline(r prcheck.Result) string {
 // render renders the report after prefix, dropping whole sections (never
 // a part of one, so never half a certificate or sealed message) when it
 // would exceed limit bytes, and saying what it dropped.
-func render(r prcheck.Result, prefix string, limit int, c carry) string {
+func render(r prcheck.Result, prefix string, limit int) string {
 	var head strings.Builder
 	head.WriteString(prefix)
 	head.WriteString(headline(r))
 	head.WriteString("\n")
 	head.WriteString(about(r))
-	secs := sections(r, c)
+	secs := sections(r)
 
 	// Reserve room for the note naming what was left out.
 	const noteRoom = 4096

@@ -112,11 +112,11 @@ func (rp *Reporter) upsertComment(ctx context.Context, owner, repo string, r prc
 	if r.Number <= 0 {
 		return fmt.Errorf("prreport: commenting on %s: no pull request number", where)
 	}
-	id, earlier, err := rp.findComment(ctx, owner, repo, r.Number)
+	id, err := rp.findComment(ctx, owner, repo, r.Number)
 	if err != nil {
 		return err
 	}
-	body := &github.IssueComment{Body: github.String(markdownCarrying(r, earlier))}
+	body := &github.IssueComment{Body: github.String(Markdown(r))}
 	if id != 0 {
 		what := fmt.Sprintf("editing comment %d on %s", id, where)
 		resp, err := rp.call(ctx, true, func() (*github.Response, error) {
@@ -138,14 +138,14 @@ func (rp *Reporter) upsertComment(ctx context.Context, owner, repo string, r prc
 	return nil
 }
 
-// findComment returns the id and body of the oldest sticky comment on the
-// pull request, 0 if there is none.
-func (rp *Reporter) findComment(ctx context.Context, owner, repo string, number int) (int64, string, error) {
+// findComment returns the id of the oldest sticky comment on the pull
+// request, 0 if there is none.
+func (rp *Reporter) findComment(ctx context.Context, owner, repo string, number int) (int64, error) {
 	what := fmt.Sprintf("listing the comments of pull request %s/%s#%d", owner, repo, number)
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: perPage}}
 	for page := 0; ; page++ {
 		if page >= maxCommentPages {
-			return 0, "", fmt.Errorf("prreport: %s: more than %d pages", what, maxCommentPages)
+			return 0, fmt.Errorf("prreport: %s: more than %d pages", what, maxCommentPages)
 		}
 		var list []*github.IssueComment
 		resp, err := rp.call(ctx, true, func() (r *github.Response, err error) {
@@ -153,15 +153,15 @@ func (rp *Reporter) findComment(ctx context.Context, owner, repo string, number 
 			return r, err
 		})
 		if err != nil {
-			return 0, "", apiError(what, "pull-requests: write", resp, err)
+			return 0, apiError(what, "pull-requests: write", resp, err)
 		}
 		for _, c := range list {
 			if rp.sticky(c) {
-				return c.GetID(), c.GetBody(), nil
+				return c.GetID(), nil
 			}
 		}
 		if resp.NextPage == 0 {
-			return 0, "", nil
+			return 0, nil
 		}
 		opts.Page = resp.NextPage
 	}

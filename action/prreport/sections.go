@@ -21,7 +21,7 @@ type section struct {
 }
 
 // sections are the report's parts after its headline, in order.
-func sections(r prcheck.Result, c carry) []section {
+func sections(r prcheck.Result) []section {
 	var secs []section
 	add := func(what, s string) { secs = append(secs, section{text: s, what: what}) }
 
@@ -54,7 +54,7 @@ func sections(r prcheck.Result, c carry) []section {
 		add("the note on request files", "\nThe pull request adds or changes no request file.\n")
 	}
 	for _, f := range r.Files {
-		secs = append(secs, fileSections(f, r.HeadSHA, c)...)
+		secs = append(secs, fileSections(f)...)
 	}
 	if len(r.Dropped) > 0 {
 		var b strings.Builder
@@ -76,7 +76,7 @@ func notIssuingLead(r prcheck.Result) string {
 
 // fileSections are the sections of one request file: its heading (with
 // its error), then each item's.
-func fileSections(f prcheck.FileResult, sha string, c carry) []section {
+func fileSections(f prcheck.FileResult) []section {
 	name := code(f.Path)
 	var b strings.Builder
 	b.WriteString("\n### 📄 " + name + "\n")
@@ -87,14 +87,14 @@ func fileSections(f prcheck.FileResult, sha string, c carry) []section {
 	}
 	secs := []section{{text: b.String(), what: "file " + name}}
 	for _, it := range f.Items {
-		secs = append(secs, itemSections(name, it, issuedKey(f.Path, it.Index, sha), c)...)
+		secs = append(secs, itemSections(name, it)...)
 	}
 	return secs
 }
 
 // itemSections are the sections of one access item: its verdict and
 // reasons, then each public output and the sealed secrets, each whole.
-func itemSections(file string, it prcheck.ItemResult, key string, c carry) []section {
+func itemSections(file string, it prcheck.ItemResult) []section {
 	which := fmt.Sprintf("item %d (%s / %s) of %s", it.Index+1, text(it.Issuer), text(it.Role), file)
 	var b strings.Builder
 	verdict := "❌ denied"
@@ -117,18 +117,16 @@ func itemSections(file string, it prcheck.ItemResult, key string, c carry) []sec
 		b.WriteString("\n⚠️ Issuing failed: " + text(it.IssueError) + "\n")
 	}
 	secs := []section{{text: b.String(), what: which, level: 1}}
-	if block, ok := c.block(strings.Trim(file, "`"), it); ok {
-		return append(secs, section{text: "\nAlready issued for this commit by an earlier run, which delivered:\n" + wrapIssued(key, block), what: "the lease of " + which, level: 2})
-	}
 	is := it.Issued
 	if is == nil {
 		if it.AlreadyIssued {
-			secs = append(secs, section{text: "\nAlready issued for this commit by an earlier run; what it delivered is in this comment's edit history.\n", what: "the note on " + which, level: 2})
+			// Never re-posted from the earlier comment's text: whoever
+			// can post as the same bot account could have written it.
+			secs = append(secs, section{text: "\nAlready issued for this commit by an earlier run; what it delivered is in this comment's edit history (\"edited\" above).\n", what: "the note on " + which, level: 2})
 		}
 		return secs
 	}
-	// The issued block is one section, fenced by markers, so a later run
-	// can carry it over whole (see carry.go).
+	// The issued block is one section, so it is shown whole or not at all.
 	b.Reset()
 	b.WriteString("\n")
 	if it.AlreadyIssued {
@@ -147,7 +145,7 @@ func itemSections(file string, it prcheck.ItemResult, key string, c carry) []sec
 	if is.Sealed != "" {
 		b.WriteString(sealed(is))
 	}
-	return append(secs, section{text: wrapIssued(key, b.String()), what: "the lease of " + which, level: 2})
+	return append(secs, section{text: b.String(), what: "the lease of " + which, level: 2})
 }
 
 // sealed renders the encrypted secrets and how to decrypt them.

@@ -143,9 +143,10 @@ func readFile(t *testing.T, path string) string {
 
 // workflowToken mints this job's token, running the workflow at ref.
 func (e *prEnv) workflowToken(t *testing.T, ref string) string {
+	wf := prOwner + "/" + prRepo + "/.github/workflows/access-request.yml@" + ref
 	return e.oidc.Mint(t, oidctest.MintOptions{Claims: map[string]any{
-		"repository":       prOwner + "/" + prRepo,
-		"job_workflow_ref": prOwner + "/" + prRepo + "/.github/workflows/access-request.yml@" + ref,
+		"repository": prOwner + "/" + prRepo, "ref": ref, "event_name": "pull_request_target",
+		"job_workflow_ref": wf, "workflow_ref": wf,
 	}})
 }
 

@@ -96,8 +96,22 @@ func runServe(ctx context.Context, p serveParams) int {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP reloads (Watch); held from here on, so a SIGHUP before Watch
+	// listens, or after it failed, never stops the broker.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	go func() {
-		_ = policy.Watch(ctx, func(err error) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+		}
+	}()
+	go func() {
+		err := policy.Watch(ctx, func(err error) {
 			srv.PolicyReloaded(err == nil)
 			if err != nil {
 				log.Error("policy reload failed; the previous policy stays in force", "error", err)
@@ -106,6 +120,10 @@ func runServe(ctx context.Context, p serveParams) int {
 			_, rev := policy.Loaded()
 			log.Info("policy reloaded", "revision", rev)
 		})
+		if err != nil {
+			srv.PolicyReloaded(false)
+			log.Error("watching the policy failed: it reloads no more until a restart", "error", err)
+		}
 	}()
 	return serveHTTP(ctx, p, srv, log)
 }
@@ -155,6 +173,8 @@ func serveHTTP(ctx context.Context, p serveParams, srv *broker.Server, log *slog
 	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.drain)
 	defer cancel()
 	if err := hs.Shutdown(drain); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// Past the drain: close what is left before the store closes.
+		_ = hs.Close()
 		fmt.Fprintf(p.err, "draining: %v\n", err)
 		return exitError
 	}
