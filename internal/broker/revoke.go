@@ -79,7 +79,12 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request, lf *logFiel
 		}
 		issuerOf[id] = s.metrics.issuer(l.Issuer)
 	}
-	rep := s.revoker.Revoke(r.Context(), ids, RevokedBy, time.Now())
+	// A revocation, once begun, runs to its end even when the client goes
+	// away: cut off after its claim, a lease would stay claimed (Revoking)
+	// and unrevoked until the sweep takes it over.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), revokeTimeout)
+	defer cancel()
+	rep := s.revoker.Revoke(rctx, ids, RevokedBy, time.Now())
 	s.lists.invalidate()
 	for _, id := range rep.Revoked {
 		s.metrics.revocations.WithLabelValues(issuerOf[id], "revoked").Inc()
@@ -112,9 +117,17 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request, lf *logFiel
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// revokeTimeout bounds one revocation request's backend work, which does
+// not end with the client's connection.
+const revokeTimeout = 30 * time.Second
+
 // sameJob says whether a lease's job is the token's: the same provider,
-// repository, run and attempt, and the same job when the lease names one.
+// repository, run and attempt, the same job when the lease names one, and
+// the same OIDC issuer when the lease records one (leases recorded before
+// Job.Issuer existed have none), so that a token of another trusted issuer
+// whose claims mimic the job is refused.
 func sameJob(l, tok lease.Job) bool {
-	return l.Repository != "" && l.Provider == tok.Provider && l.Repository == tok.Repository &&
+	return l.Repository != "" && (l.Issuer == "" || l.Issuer == tok.Issuer) &&
+		l.Provider == tok.Provider && l.Repository == tok.Repository &&
 		l.RunID == tok.RunID && l.Attempt == tok.Attempt && (l.JobID == "" || l.JobID == tok.JobID)
 }

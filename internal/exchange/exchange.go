@@ -203,9 +203,9 @@ func JobOf(c *oidc.Claims) lease.Job {
 		}
 	}
 	if s("project_path") != "" {
-		return lease.Job{Provider: "gitlab", Repository: s("project_path"), RunID: s("pipeline_id"), JobID: s("job_id")}
+		return lease.Job{Issuer: c.Issuer, Provider: "gitlab", Repository: s("project_path"), RunID: s("pipeline_id"), JobID: s("job_id")}
 	}
-	return lease.Job{Provider: "github", Repository: s("repository"), RunID: s("run_id"), Attempt: s("run_attempt"), JobID: s("check_run_id")}
+	return lease.Job{Issuer: c.Issuer, Provider: "github", Repository: s("repository"), RunID: s("run_id"), Attempt: s("run_attempt"), JobID: s("check_run_id")}
 }
 
 func pipelineInput(c *oidc.Claims, req Request, now time.Time) engine.Input {

@@ -34,8 +34,12 @@ const (
 // Job identifies the CI job a pipeline lease belongs to. Provider names the
 // CI provider whose API knows the job: "github" or "gitlab". JobID is
 // GitHub's check_run_id claim or GitLab's job_id; empty when the token lacks
-// it.
+// it. Issuer is the OIDC issuer (iss) of the token the lease was issued
+// for, so that a token of another trusted issuer whose claims mimic the
+// job is not taken for it; empty for pull-request leases and for leases
+// recorded before this field existed.
 type Job struct {
+	Issuer     string `json:"issuer,omitempty"`
 	Provider   string `json:"provider,omitempty"`
 	Repository string `json:"repository,omitempty"`
 	RunID      string `json:"run_id,omitempty"`

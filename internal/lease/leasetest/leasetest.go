@@ -78,6 +78,7 @@ func newLease(id string) lease.Lease {
 		Role:    "deploy",
 		Subject: "repo:acme/app:ref:refs/heads/main",
 		Job: lease.Job{
+			Issuer:     "https://token.actions.githubusercontent.com",
 			Provider:   "github",
 			Repository: "acme/app",
 			RunID:      "9001",

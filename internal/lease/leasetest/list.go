@@ -13,9 +13,9 @@ import (
 // and moves them to different states:
 //
 //	id  issuer subject job (provider:repo/run/attempt/job) PR issued expires state
-//	l-a ssh    alice   github:r1/1/1/10                     0  +0m    +10m    pending
-//	l-b aws    bob     github:r1/1/1/11                     0  +1m    +20m    active
-//	l-c ssh    bob     gitlab:r2/2/1/-                      0  +2m    +5m     revoking
+//	l-a ssh    alice   github:r1/1/1/10 (iss A)             0  +0m    +10m    pending
+//	l-b aws    bob     github:r1/1/1/11 (no iss)            0  +1m    +20m    active
+//	l-c ssh    bob     gitlab:r2/2/1/- (iss B)              0  +2m    +5m     revoking
 //	l-d x509   carol   -                                    42 +3m    +30m    revoked
 //	l-e ssh    alice   -                                    42 +1m    +15m    active
 func listFixture(t *testing.T, st lease.Store) {
@@ -31,8 +31,8 @@ func listFixture(t *testing.T, st lease.Store) {
 		mk("l-d", "x509", "carol", lease.Job{}, 42, 3*time.Minute, 30*time.Minute),
 		mk("l-b", "aws", "bob", lease.Job{Provider: "github", Repository: "r1", RunID: "1", Attempt: "1", JobID: "11"}, 0, time.Minute, 20*time.Minute),
 		mk("l-e", "ssh", "alice", lease.Job{}, 42, time.Minute, 15*time.Minute),
-		mk("l-a", "ssh", "alice", lease.Job{Provider: "github", Repository: "r1", RunID: "1", Attempt: "1", JobID: "10"}, 0, 0, 10*time.Minute),
-		mk("l-c", "ssh", "bob", lease.Job{Provider: "gitlab", Repository: "r2", RunID: "2", Attempt: "1"}, 0, 2*time.Minute, 5*time.Minute),
+		mk("l-a", "ssh", "alice", lease.Job{Issuer: "https://a.example", Provider: "github", Repository: "r1", RunID: "1", Attempt: "1", JobID: "10"}, 0, 0, 10*time.Minute),
+		mk("l-c", "ssh", "bob", lease.Job{Issuer: "https://b.example", Provider: "gitlab", Repository: "r2", RunID: "2", Attempt: "1"}, 0, 2*time.Minute, 5*time.Minute),
 	} {
 		put(t, st, l)
 	}
@@ -69,6 +69,11 @@ func (s *suite) testList(t *testing.T) {
 		{"job provider github", lease.Filter{Job: lease.Job{Provider: "github"}}, []string{"l-a", "l-b"}},
 		{"job provider gitlab", lease.Filter{Job: lease.Job{Provider: "gitlab"}}, []string{"l-c"}},
 		{"job provider mismatch", lease.Filter{Job: lease.Job{Provider: "gitlab", Repository: "r1"}}, nil},
+		{"job issuer a", lease.Filter{Job: lease.Job{Issuer: "https://a.example"}}, []string{"l-a"}},
+		{"job issuer b", lease.Filter{Job: lease.Job{Issuer: "https://b.example"}}, []string{"l-c"}},
+		{"job issuer unknown", lease.Filter{Job: lease.Job{Issuer: "https://c.example"}}, nil},
+		{"job issuer mismatch", lease.Filter{Job: lease.Job{Issuer: "https://b.example", Repository: "r1", RunID: "1", Attempt: "1"}}, nil},
+		{"whole job with issuer", lease.Filter{Job: lease.Job{Issuer: "https://a.example", Provider: "github", Repository: "r1", RunID: "1", Attempt: "1", JobID: "10"}}, []string{"l-a"}},
 		{"job repository", lease.Filter{Job: lease.Job{Repository: "r1"}}, []string{"l-a", "l-b"}},
 		{"job run id", lease.Filter{Job: lease.Job{RunID: "2"}}, []string{"l-c"}},
 		{"job attempt", lease.Filter{Job: lease.Job{Attempt: "1"}}, []string{"l-a", "l-b", "l-c"}},

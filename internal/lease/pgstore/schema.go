@@ -47,6 +47,9 @@ var migrations = []string{
 		expires_at bigint NOT NULL
 	);
 	CREATE INDEX jit_used_tokens_expires ON jit_used_tokens (expires_at);`,
+	// 2: the OIDC issuer (iss) of the job's token ('' for leases of older
+	// versions and for leases without a job; sqlitestore's schema 3).
+	`ALTER TABLE jit_leases ADD COLUMN job_issuer text NOT NULL DEFAULT '';`,
 }
 
 // schemaVersion is the schema version this package writes.

@@ -13,7 +13,7 @@ import (
 
 // columns lists a lease's columns in the order scanLease reads them.
 const columns = `id, issuer, role, subject,
-	job_provider, job_repository, job_run_id, job_attempt, job_id, pr,
+	job_issuer, job_provider, job_repository, job_run_id, job_attempt, job_id, pr,
 	cred_serial, cred_key_id, cred_session, cred_role_id, cred_role_name,
 	decision_id, state, issued_at, expires_at, revoked_at, revoked_by`
 
@@ -34,10 +34,10 @@ func (s *Store) put(ctx context.Context, tx *wtx, l lease.Lease) error {
 		state = lease.Active
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO leases (`+columns+`, prev_state, claimed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, NULL)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, NULL)
 		ON CONFLICT (id) DO NOTHING`,
 		l.ID, l.Issuer, l.Role, l.Subject,
-		l.Job.Provider, l.Job.Repository, l.Job.RunID, l.Job.Attempt, l.Job.JobID, int64(l.PR),
+		l.Job.Issuer, l.Job.Provider, l.Job.Repository, l.Job.RunID, l.Job.Attempt, l.Job.JobID, int64(l.PR),
 		int64(l.Credential.Serial), l.Credential.KeyID, l.Credential.SessionName,
 		l.Credential.AssumedRoleID, l.Credential.RoleName,
 		l.DecisionID, string(state), l.IssuedAt.UnixNano(), l.ExpiresAt.UnixNano())
@@ -124,6 +124,7 @@ func (s *Store) List(ctx context.Context, f lease.Filter) ([]lease.Lease, error)
 	}
 	eq("issuer", f.Issuer)
 	eq("subject", f.Subject)
+	eq("job_issuer", f.Job.Issuer)
 	eq("job_provider", f.Job.Provider)
 	eq("job_repository", f.Job.Repository)
 	eq("job_run_id", f.Job.RunID)
@@ -175,7 +176,7 @@ func scanLease(row interface{ Scan(...any) error }) (lease.Lease, error) {
 		revokedAt                   sql.NullInt64
 	)
 	err := row.Scan(&l.ID, &l.Issuer, &l.Role, &l.Subject,
-		&l.Job.Provider, &l.Job.Repository, &l.Job.RunID, &l.Job.Attempt, &l.Job.JobID, &pr,
+		&l.Job.Issuer, &l.Job.Provider, &l.Job.Repository, &l.Job.RunID, &l.Job.Attempt, &l.Job.JobID, &pr,
 		&serial, &l.Credential.KeyID, &l.Credential.SessionName,
 		&l.Credential.AssumedRoleID, &l.Credential.RoleName,
 		&l.DecisionID, &state, &issued, &expires, &revokedAt, &l.RevokedBy)

@@ -47,6 +47,9 @@ var migrations = []string{
 	// 2: the job's CI provider ("github", "gitlab"; '' for leases of
 	// older versions and for leases without a job).
 	`ALTER TABLE leases ADD COLUMN job_provider TEXT NOT NULL DEFAULT '';`,
+	// 3: the OIDC issuer (iss) of the job's token ('' for leases of older
+	// versions and for leases without a job).
+	`ALTER TABLE leases ADD COLUMN job_issuer TEXT NOT NULL DEFAULT '';`,
 }
 
 // schemaVersion is the schema version this package writes.
