@@ -52,7 +52,7 @@ func (s *Server) serveIssue(w http.ResponseWriter, r *http.Request, lf *logField
 		count("unauthorized")
 		return
 	}
-	if !s.rateLimit(w, claims.Subject, lf) {
+	if !s.rateLimit(w, claims.Issuer+" "+claims.Subject, lf) {
 		count("rate_limited")
 		return
 	}

@@ -9,20 +9,22 @@ import (
 )
 
 // maxTrackedSubjects is how many subjects' limiters are kept before idle
-// ones (bucket full again) are dropped.
+// ones (bucket full again) are dropped. When that many are busy at once,
+// new subjects share one overflow bucket, so the map never grows past it.
 const maxTrackedSubjects = 10000
 
-// subjectLimiter is a token bucket per token subject. Safe for concurrent
+// subjectLimiter is a token bucket per token issuer and subject. Safe for concurrent
 // use.
 type subjectLimiter struct {
-	limit rate.Limit
-	burst int
-	mu    sync.Mutex
-	byKey map[string]*rate.Limiter
+	limit    rate.Limit
+	burst    int
+	mu       sync.Mutex
+	byKey    map[string]*rate.Limiter
+	overflow *rate.Limiter // shared by new subjects while the map is full
 }
 
 func newSubjectLimiter(limit rate.Limit, burst int) *subjectLimiter {
-	return &subjectLimiter{limit: limit, burst: burst, byKey: map[string]*rate.Limiter{}}
+	return &subjectLimiter{limit: limit, burst: burst, byKey: map[string]*rate.Limiter{}, overflow: rate.NewLimiter(limit, burst)}
 }
 
 // allow takes one token for subject at now; when there is none it returns
@@ -37,8 +39,12 @@ func (l *subjectLimiter) allow(subject string, now time.Time) (bool, time.Durati
 		if len(l.byKey) >= maxTrackedSubjects {
 			l.dropIdle(now)
 		}
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.byKey[subject] = lim
+		if len(l.byKey) < maxTrackedSubjects {
+			lim = rate.NewLimiter(l.limit, l.burst)
+			l.byKey[subject] = lim
+		} else {
+			lim = l.overflow
+		}
 	}
 	l.mu.Unlock()
 	res := lim.ReserveN(now, 1)

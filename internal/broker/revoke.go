@@ -52,7 +52,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request, lf *logFiel
 	if !ok {
 		return
 	}
-	if !s.rateLimit(w, claims.Subject, lf) {
+	if !s.rateLimit(w, claims.Issuer+" "+claims.Subject, lf) {
 		return
 	}
 	job := exchange.JobOf(claims)
