@@ -28,7 +28,7 @@ func (v *validator) ci(c *CI) {
 		}
 		v.endpoint(name+".api_url", p.APIURL)
 		if p.Token == "" {
-			v.fail(name+".token", "is required: an API token, given as ${ENV_VAR}")
+			v.Fail(name+".token", "is required: an API token, given as ${ENV_VAR}")
 		}
 	}
 }

@@ -196,9 +196,9 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	c.Dir = filepath.Dir(name)
 	c.setDefaults()
-	v := validator{file: name, lines: lines}
+	v := validator{strictyaml.Problems{File: name, Lines: lines}}
 	v.config(&c)
-	if err := v.result(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	c.resolve()

@@ -34,13 +34,13 @@ const (
 // the names in order, so errors come out in a stable order.
 func roles[R any](v *validator, path string, m map[string]R) []string {
 	if len(m) == 0 {
-		v.fail(path+".roles", "must define at least one role")
+		v.Fail(path+".roles", "must define at least one role")
 		return nil
 	}
 	names := slices.Sorted(maps.Keys(m))
 	for _, name := range names {
 		if !roleNameRe.MatchString(name) {
-			v.fail(path+".roles."+name, `role name must be at most 64 letters, digits, ".", "_" or "-", starting with a letter or digit`)
+			v.Fail(path+".roles."+name, `role name must be at most 64 letters, digits, ".", "_" or "-", starting with a letter or digit`)
 		}
 	}
 	return names
@@ -49,17 +49,17 @@ func roles[R any](v *validator, path string, m map[string]R) []string {
 func (v *validator) ssh(path string, s *SSHIssuer) {
 	v.keyURI(path+".ca_key", s.CAKey)
 	if _, ok := FilePath(s.CAPublicKey); s.CAPublicKey != "" && !ok {
-		v.fail(path+".ca_public_key", "must be file://PATH")
+		v.Fail(path+".ca_public_key", "must be file://PATH")
 	}
 	v.issuerTTL(path, s.MaxTTL)
 	for _, name := range roles(v, path, s.Roles) {
 		r, rp := s.Roles[name], path+".roles."+name
 		if len(r.Principals) == 0 {
-			v.fail(rp+".principals", `must list at least one principal; an empty list never means "any"`)
+			v.Fail(rp+".principals", `must list at least one principal; an empty list never means "any"`)
 		}
 		for i, p := range r.Principals {
 			if p == "" || strings.ContainsAny(p, ", \t\r\n") {
-				v.fail(fmt.Sprintf("%s.principals[%d]", rp, i), "must be a non-empty name without spaces or commas")
+				v.Fail(fmt.Sprintf("%s.principals[%d]", rp, i), "must be a non-empty name without spaces or commas")
 			}
 		}
 		v.sshNames(rp+".extensions", "extension", r.Extensions, sshExtensions, true)
@@ -76,33 +76,33 @@ func (v *validator) sshNames(path, what string, m map[string]string, known []str
 		case slices.Contains(known, name):
 		case vendor && strings.Contains(name, "@"):
 		case vendor:
-			v.fail(path+"."+name, "unknown %s; use one of %s, or a vendor name@domain",
+			v.Fail(path+"."+name, "unknown %s; use one of %s, or a vendor name@domain",
 				what, strings.Join(known, ", "))
 		default:
 			// sshd refuses a certificate with a critical option it does not
 			// know, so vendor options would only lock users out.
-			v.fail(path+"."+name, "unknown %s; use one of %s", what, strings.Join(known, ", "))
+			v.Fail(path+"."+name, "unknown %s; use one of %s", what, strings.Join(known, ", "))
 		}
 	}
 }
 
 func (v *validator) postgres(path string, p *PostgresIssuer) {
 	if p.DSN == "" {
-		v.fail(path+".dsn", "is required: the admin connection, e.g. ${JIT_PG_DSN} (never written in the file)")
+		v.Fail(path+".dsn", "is required: the admin connection, e.g. ${JIT_PG_DSN} (never written in the file)")
 	}
 	if p.Owner == "" {
-		v.fail(path+".owner", "is required: the NOLOGIN role that takes over what revoked roles owned")
+		v.Fail(path+".owner", "is required: the NOLOGIN role that takes over what revoked roles owned")
 	}
 	v.issuerTTL(path, p.MaxTTL)
 	for _, name := range roles(v, path, p.Roles) {
 		r, rp := p.Roles[name], path+".roles."+name
 		if len(r.Grants) == 0 {
-			v.fail(rp+".grants", "must list at least one role to grant")
+			v.Fail(rp+".grants", "must list at least one role to grant")
 		}
 		v.list(rp+".grants", r.Grants)
 		v.list(rp+".databases", r.Databases)
 		if r.ConnectionLimit < 0 {
-			v.fail(rp+".connection_limit", "must be 0 (no limit) or more")
+			v.Fail(rp+".connection_limit", "must be 0 (no limit) or more")
 		}
 		v.roleTTL(rp, r.MaxTTL, p.MaxTTL)
 	}
@@ -111,9 +111,9 @@ func (v *validator) postgres(path string, p *PostgresIssuer) {
 func (v *validator) aws(path string, a *AWSIssuer, c *Config) {
 	switch {
 	case a.Region == "":
-		v.fail(path+".region", "is required, e.g. us-east-1")
+		v.Fail(path+".region", "is required, e.g. us-east-1")
 	case !regionRe.MatchString(a.Region):
-		v.fail(path+".region", "must be an AWS region name such as us-east-1")
+		v.Fail(path+".region", "must be an AWS region name such as us-east-1")
 	}
 	for key, ep := range map[string]string{"sts_endpoint": a.STSEndpoint, "iam_endpoint": a.IAMEndpoint, "rolesanywhere_endpoint": a.RolesAnywhereEndpoint} {
 		if ep != "" {
@@ -129,14 +129,14 @@ func (v *validator) aws(path string, a *AWSIssuer, c *Config) {
 		r, rp := a.Roles[name], path+".roles."+name
 		v.awsRole(rp, r, a, c)
 		if r.SessionPolicy != "" && !jsonObject(r.SessionPolicy) {
-			v.fail(rp+".session_policy", "must be a JSON policy document (an object)")
+			v.Fail(rp+".session_policy", "must be a JSON policy document (an object)")
 		}
 		if len(r.ManagedSessionPolicies) > 10 {
-			v.fail(rp+".managed_session_policies", "STS takes at most 10 managed session policies")
+			v.Fail(rp+".managed_session_policies", "STS takes at most 10 managed session policies")
 		}
 		for i, arn := range r.ManagedSessionPolicies {
 			if !policyARNRe.MatchString(arn) {
-				v.fail(fmt.Sprintf("%s.managed_session_policies[%d]", rp, i), "must be an IAM policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess")
+				v.Fail(fmt.Sprintf("%s.managed_session_policies[%d]", rp, i), "must be an IAM policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess")
 			}
 		}
 		v.awsTTL(rp, r.MaxTTL)
@@ -150,45 +150,45 @@ func (v *validator) awsRole(rp string, r AWSRole, a *AWSIssuer, c *Config) {
 	switch r.Mode {
 	case "", AWSModeAssumeRole, AWSModeWebIdentity:
 		if r.X509Role != "" || r.TrustAnchorARN != "" || r.ProfileARN != "" {
-			v.fail(rp+".mode", "x509_role, trust_anchor_arn and profile_arn need mode: certificate")
+			v.Fail(rp+".mode", "x509_role, trust_anchor_arn and profile_arn need mode: certificate")
 		}
 	case AWSModeCertificate:
 		if r.SessionPolicy != "" || len(r.ManagedSessionPolicies) > 0 {
-			v.fail(rp+".session_policy", "certificate mode takes no session policy (neither Roles Anywhere CreateSession nor AssumeRoleWithCertificate accepts one): scope the role or the MinIO policy itself")
+			v.Fail(rp+".session_policy", "certificate mode takes no session policy (neither Roles Anywhere CreateSession nor AssumeRoleWithCertificate accepts one): scope the role or the MinIO policy itself")
 		}
 		if r.X509Role == "" {
-			v.fail(rp+".x509_role", "is required in certificate mode: the issuers.x509 role of the job's certificate")
+			v.Fail(rp+".x509_role", "is required in certificate mode: the issuers.x509 role of the job's certificate")
 		} else if c.Issuers.X509 == nil {
-			v.fail(rp+".x509_role", "certificate mode needs the x509 issuer: configure issuers.x509")
+			v.Fail(rp+".x509_role", "certificate mode needs the x509 issuer: configure issuers.x509")
 		} else if _, ok := c.Issuers.X509.Roles[r.X509Role]; !ok {
-			v.fail(rp+".x509_role", "names no role of issuers.x509")
+			v.Fail(rp+".x509_role", "names no role of issuers.x509")
 		}
 		switch {
 		case r.TrustAnchorARN == "" && r.ProfileARN == "":
 			needARN = false // STS AssumeRoleWithCertificate: the certificate names the policy
 			if a.STSEndpoint == "" {
-				v.fail(rp+".mode", "certificate mode without a trust anchor exchanges the certificate at sts_endpoint: set it")
+				v.Fail(rp+".mode", "certificate mode without a trust anchor exchanges the certificate at sts_endpoint: set it")
 			}
 		case !trustAnchorARNRe.MatchString(r.TrustAnchorARN):
-			v.fail(rp+".trust_anchor_arn", "must be a Roles Anywhere trust anchor ARN, with profile_arn")
+			v.Fail(rp+".trust_anchor_arn", "must be a Roles Anywhere trust anchor ARN, with profile_arn")
 		case !profileARNRe.MatchString(r.ProfileARN):
-			v.fail(rp+".profile_arn", "must be a Roles Anywhere profile ARN, with trust_anchor_arn")
+			v.Fail(rp+".profile_arn", "must be a Roles Anywhere profile ARN, with trust_anchor_arn")
 		}
 	default:
-		v.fail(rp+".mode", "must be assume-role, web-identity or certificate")
+		v.Fail(rp+".mode", "must be assume-role, web-identity or certificate")
 	}
 	switch {
 	case r.RoleARN == "" && needARN:
-		v.fail(rp+".role_arn", "is required: the IAM role to assume")
+		v.Fail(rp+".role_arn", "is required: the IAM role to assume")
 	case r.RoleARN != "" && !roleARNRe.MatchString(r.RoleARN):
-		v.fail(rp+".role_arn", "must be an IAM role ARN such as arn:aws:iam::123456789012:role/deploy")
+		v.Fail(rp+".role_arn", "must be an IAM role ARN such as arn:aws:iam::123456789012:role/deploy")
 	}
 }
 
 // awsTTL checks a set max_ttl against the STS limits.
 func (v *validator) awsTTL(path string, d Duration) {
 	if d.Duration != 0 && (d.Duration < awsMinTTL || d.Duration > awsMaxTTL) {
-		v.fail(path+".max_ttl", "must be between %v and %v (AWS STS limits)", awsMinTTL, awsMaxTTL)
+		v.Fail(path+".max_ttl", "must be between %v and %v (AWS STS limits)", awsMinTTL, awsMaxTTL)
 	}
 }
 
@@ -204,7 +204,7 @@ func (v *validator) x509(path string, x *X509Issuer) {
 	for _, name := range roles(v, path, x.Roles) {
 		r, rp := x.Roles[name], path+".roles."+name
 		if strings.TrimSpace(r.CommonName) == "" {
-			v.fail(rp+".common_name", "is required; it may use {{subject}}")
+			v.Fail(rp+".common_name", "is required; it may use {{subject}}")
 		}
 		v.list(rp+".organizations", r.Organizations)
 		v.roleTTL(rp, r.MaxTTL, x.MaxTTL)

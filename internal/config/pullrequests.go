@@ -56,15 +56,15 @@ func (v *validator) pullRequests(p *PullRequests) {
 		return
 	}
 	if p.Requests != "" && (strings.HasPrefix(p.Requests, "/") || strings.Contains(p.Requests, "..")) {
-		v.fail("pull_requests.requests", "must be a folder inside the repository, such as requests")
+		v.Fail("pull_requests.requests", "must be a folder inside the repository, such as requests")
 	}
 	for i, t := range p.Teams {
 		if !teamRe.MatchString(t) {
-			v.fail(fmt.Sprintf("pull_requests.teams[%d]", i), `must be "org/team-slug"`)
+			v.Fail(fmt.Sprintf("pull_requests.teams[%d]", i), `must be "org/team-slug"`)
 		}
 	}
 	if p.MaxPendingAge.Duration < 0 {
-		v.fail("pull_requests.max_pending_age", "must be positive")
+		v.Fail("pull_requests.max_pending_age", "must be positive")
 	}
 	if p.APIURL != "" {
 		v.endpoint("pull_requests.api_url", p.APIURL)

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,53 +14,19 @@ import (
 // where the key is in the file, its line. Messages never repeat a value:
 // values may have been expanded from the environment and hold secrets.
 type validator struct {
-	file  string
-	lines strictyaml.Lines
-	errs  []*strictyaml.Error
-}
-
-// result returns the problems in file order, joined, or nil.
-func (v *validator) result() error {
-	slices.SortStableFunc(v.errs, func(a, b *strictyaml.Error) int { return a.Line - b.Line })
-	errs := make([]error, len(v.errs))
-	for i, e := range v.errs {
-		errs[i] = e
-	}
-	return errors.Join(errs...)
-}
-
-func (v *validator) fail(path, format string, args ...any) {
-	v.errs = append(v.errs, &strictyaml.Error{
-		File: v.file, Line: v.line(path), Msg: path + ": " + fmt.Sprintf(format, args...),
-	})
-}
-
-// line returns the line of path or, when the key is absent, of its nearest
-// parent that is in the file.
-func (v *validator) line(path string) int {
-	for path != "" {
-		if l, ok := v.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
-	}
-	return 0
+	strictyaml.Problems
 }
 
 func (v *validator) config(c *Config) {
 	switch c.Version {
 	case Version:
 	case "":
-		v.fail("version", "is required; set it to %s", Version)
+		v.Fail("version", "is required; set it to %s", Version)
 	default:
-		v.fail("version", "must be %s", Version)
+		v.Fail("version", "must be %s", Version)
 	}
 	if strings.Contains(c.Policy, "://") {
-		v.fail("policy", "must be a folder path, not a URI")
+		v.Fail("policy", "must be a folder path, not a URI")
 	}
 	if c.Audit != "stderr" {
 		v.fileURI("audit", c.Audit, `must be "stderr" or file://PATH`)
@@ -94,12 +59,12 @@ func (v *validator) oidc(providers []OIDCProvider) {
 		path := fmt.Sprintf("oidc[%d]", i)
 		v.endpoint(path+".issuer", p.Issuer)
 		if j, dup := first[p.Issuer]; dup && p.Issuer != "" {
-			v.fail(path+".issuer", "repeats oidc[%d].issuer; list each issuer once", j)
+			v.Fail(path+".issuer", "repeats oidc[%d].issuer; list each issuer once", j)
 		} else {
 			first[p.Issuer] = i
 		}
 		if p.Audience == "" {
-			v.fail(path+".audience", "is required: the audience its tokens must be issued for, e.g. jit-policy")
+			v.Fail(path+".audience", "is required: the audience its tokens must be issued for, e.g. jit-policy")
 		}
 	}
 }
@@ -108,22 +73,22 @@ func (v *validator) oidc(providers []OIDCProvider) {
 // and no user info, query or fragment.
 func (v *validator) endpoint(path, s string) {
 	if s == "" {
-		v.fail(path, "is required: an https:// URL")
+		v.Fail(path, "is required: an https:// URL")
 		return
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") {
-		v.fail(path, "must be an https:// URL")
+		v.Fail(path, "must be an https:// URL")
 		return
 	}
 	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		v.fail(path, "must use https; http is allowed only on loopback (localhost, 127.0.0.0/8, ::1)")
+		v.Fail(path, "must use https; http is allowed only on loopback (localhost, 127.0.0.0/8, ::1)")
 	}
 	if u.User != nil {
-		v.fail(path, "must not hold a user name or password")
+		v.Fail(path, "must not hold a user name or password")
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		v.fail(path, "must not have a query or fragment")
+		v.Fail(path, "must not have a query or fragment")
 	}
 }
 
@@ -140,11 +105,11 @@ func (v *validator) fileURI(path, s, want string) {
 	p, ok := FilePath(s)
 	switch {
 	case s == "":
-		v.fail(path, "is required; it %s", want)
+		v.Fail(path, "is required; it %s", want)
 	case !ok:
-		v.fail(path, "%s", want)
+		v.Fail(path, "%s", want)
 	case p == "":
-		v.fail(path, "names no path after file://")
+		v.Fail(path, "names no path after file://")
 	}
 }
 
@@ -156,25 +121,25 @@ func (v *validator) keyURI(path, s string) {
 	scheme, rest, ok := strings.Cut(s, "://")
 	switch {
 	case s == "":
-		v.fail(path, "is required: %s", forms)
+		v.Fail(path, "is required: %s", forms)
 	case !ok || !slices.Contains(keySchemes, scheme):
-		v.fail(path, "must be %s", forms)
+		v.Fail(path, "must be %s", forms)
 	case rest == "":
-		v.fail(path, "names no key after %s://", scheme)
+		v.Fail(path, "names no key after %s://", scheme)
 	}
 }
 
 // issuerTTL checks an issuer's max_ttl, which is required.
 func (v *validator) issuerTTL(path string, d Duration) {
 	if d.Duration == 0 {
-		v.fail(path+".max_ttl", "is required: the longest credential this issuer may issue, e.g. 1h")
+		v.Fail(path+".max_ttl", "is required: the longest credential this issuer may issue, e.g. 1h")
 	}
 }
 
 // roleTTL checks an optional role max_ttl against its issuer's.
 func (v *validator) roleTTL(path string, role, issuer Duration) {
 	if issuer.Duration > 0 && role.Duration > issuer.Duration {
-		v.fail(path+".max_ttl", "%v is longer than the issuer's max_ttl %v; lower it", role.Duration, issuer.Duration)
+		v.Fail(path+".max_ttl", "%v is longer than the issuer's max_ttl %v; lower it", role.Duration, issuer.Duration)
 	}
 }
 
@@ -182,7 +147,7 @@ func (v *validator) roleTTL(path string, role, issuer Duration) {
 func (v *validator) list(path string, items []string) {
 	for i, s := range items {
 		if strings.TrimSpace(s) == "" {
-			v.fail(fmt.Sprintf("%s[%d]", path, i), "must not be empty")
+			v.Fail(fmt.Sprintf("%s[%d]", path, i), "must not be empty")
 		}
 	}
 }

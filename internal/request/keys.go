@@ -18,17 +18,17 @@ import (
 func (v *validator) recipient(s string) {
 	if strings.HasPrefix(s, "age1") {
 		if !validAgeRecipient(s) {
-			v.fail("recipient", "is not an age X25519 recipient (age1 followed by 58 bech32 characters)")
+			v.Fail("recipient", "is not an age X25519 recipient (age1 followed by 58 bech32 characters)")
 		}
 		return
 	}
 	key, err := parseKey(s)
 	if err != nil {
-		v.fail("recipient", "must be an ssh-ed25519 or ssh-rsa public key or an age1… recipient: %v", err)
+		v.Fail("recipient", "must be an ssh-ed25519 or ssh-rsa public key or an age1… recipient: %v", err)
 		return
 	}
 	if t := key.Type(); t != ssh.KeyAlgoED25519 && t != ssh.KeyAlgoRSA {
-		v.fail("recipient", "is a key of type %s; secrets can be encrypted only to ssh-ed25519 or ssh-rsa keys or age1… recipients", t)
+		v.Fail("recipient", "is a key of type %s; secrets can be encrypted only to ssh-ed25519 or ssh-rsa keys or age1… recipients", t)
 	}
 }
 

@@ -146,9 +146,9 @@ func Decode(name string, data []byte) (File, error) {
 // Validate checks f as Decode does. Errors name the file and lines f was
 // decoded from; a File built in code has no lines.
 func (f File) Validate() error {
-	v := validator{file: f.name, lines: f.lines}
+	v := validator{strictyaml.Problems{File: f.name, Lines: f.lines}}
 	v.check(f)
-	return v.result()
+	return v.Err()
 }
 
 // CheckRequester returns an error, naming the requester line, unless the
@@ -158,10 +158,10 @@ func (f File) CheckRequester(author string) error {
 	if author != "" && strings.EqualFold(f.Requester, author) {
 		return nil
 	}
-	v := validator{file: f.name, lines: f.lines}
-	v.fail("requester", "is %q but the pull request is by %q; a request file must name its pull request's author",
+	v := validator{strictyaml.Problems{File: f.name, Lines: f.lines}}
+	v.Fail("requester", "is %q but the pull request is by %q; a request file must name its pull request's author",
 		f.Requester, author)
-	return v.result()
+	return v.Err()
 }
 
 // EngineRequest returns the request the policy sees as input.request for

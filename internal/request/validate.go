@@ -4,7 +4,6 @@
 package request
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -24,56 +23,22 @@ var (
 // validator collects every problem in a File, each naming its key and,
 // where the key is in the file, its line.
 type validator struct {
-	file  string
-	lines strictyaml.Lines
-	errs  []*strictyaml.Error
-}
-
-// result returns the problems in file order, joined, or nil.
-func (v *validator) result() error {
-	slices.SortStableFunc(v.errs, func(a, b *strictyaml.Error) int { return a.Line - b.Line })
-	errs := make([]error, len(v.errs))
-	for i, e := range v.errs {
-		errs[i] = e
-	}
-	return errors.Join(errs...)
-}
-
-func (v *validator) fail(path, format string, args ...any) {
-	v.errs = append(v.errs, &strictyaml.Error{
-		File: v.file, Line: v.line(path), Msg: path + ": " + fmt.Sprintf(format, args...),
-	})
-}
-
-// line returns the line of path or, when the key is absent, of its nearest
-// parent that is in the file.
-func (v *validator) line(path string) int {
-	for path != "" {
-		if l, ok := v.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
-	}
-	return 0
+	strictyaml.Problems
 }
 
 func (v *validator) check(f File) {
 	switch f.Version {
 	case Version:
 	case "":
-		v.fail("version", "is required; set it to %s", Version)
+		v.Fail("version", "is required; set it to %s", Version)
 	default:
-		v.fail("version", "must be %s", Version)
+		v.Fail("version", "must be %s", Version)
 	}
 	switch {
 	case f.Requester == "":
-		v.fail("requester", "is required; set it to your GitHub login")
+		v.Fail("requester", "is required; set it to your GitHub login")
 	case !loginRe.MatchString(f.Requester):
-		v.fail("requester", "is not a GitHub login (letters, digits and -, at most 39)")
+		v.Fail("requester", "is not a GitHub login (letters, digits and -, at most 39)")
 	}
 	v.reason(f.Reason)
 	v.duration(f.Duration.Text)
@@ -82,9 +47,9 @@ func (v *validator) check(f File) {
 	}
 	switch n := len(f.Access); {
 	case n == 0:
-		v.fail("access", "is required; list at least one {issuer, role}")
+		v.Fail("access", "is required; list at least one {issuer, role}")
 	case n > MaxItems:
-		v.fail("access", "has %d items; at most %d are allowed (split the request)", n, MaxItems)
+		v.Fail("access", "has %d items; at most %d are allowed (split the request)", n, MaxItems)
 	}
 	for i, it := range f.Access {
 		v.item(fmt.Sprintf("access[%d]", i), it)
@@ -93,15 +58,15 @@ func (v *validator) check(f File) {
 
 func (v *validator) reason(s string) {
 	if n := utf8.RuneCountInString(s); n > MaxReason {
-		v.fail("reason", "is %d characters long; at most %d are allowed", n, MaxReason)
+		v.Fail("reason", "is %d characters long; at most %d are allowed", n, MaxReason)
 	}
 	if !utf8.ValidString(s) {
-		v.fail("reason", "is not valid UTF-8")
+		v.Fail("reason", "is not valid UTF-8")
 		return
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			v.fail("reason", "holds control character %U; write it on one line without control characters", r)
+			v.Fail("reason", "holds control character %U; write it on one line without control characters", r)
 			return
 		}
 	}
@@ -109,57 +74,57 @@ func (v *validator) reason(s string) {
 
 func (v *validator) duration(s string) {
 	if s == "" {
-		v.fail("duration", "is required; write one such as 30m or 2h")
+		v.Fail("duration", "is required; write one such as 30m or 2h")
 		return
 	}
 	d, err := time.ParseDuration(s)
 	switch {
 	case err != nil:
-		v.fail("duration", "is not a duration; write one such as 30m, 2h or 1h30m")
+		v.Fail("duration", "is not a duration; write one such as 30m, 2h or 1h30m")
 	case d <= 0:
-		v.fail("duration", "must be greater than zero")
+		v.Fail("duration", "must be greater than zero")
 	case d > MaxDuration:
-		v.fail("duration", "is longer than 30 days (720h)")
+		v.Fail("duration", "is longer than 30 days (720h)")
 	case d%time.Second != 0:
-		v.fail("duration", "must be a whole number of seconds")
+		v.Fail("duration", "must be a whole number of seconds")
 	}
 }
 
 func (v *validator) item(path string, it Item) {
 	switch {
 	case it.Issuer == "":
-		v.fail(path+".issuer", "is required; one of %s", strings.Join(Issuers, ", "))
+		v.Fail(path+".issuer", "is required; one of %s", strings.Join(Issuers, ", "))
 	case !slices.Contains(Issuers, it.Issuer):
-		v.fail(path+".issuer", "must be one of %s", strings.Join(Issuers, ", "))
+		v.Fail(path+".issuer", "must be one of %s", strings.Join(Issuers, ", "))
 	}
 	switch {
 	case it.Role == "":
-		v.fail(path+".role", "is required")
+		v.Fail(path+".role", "is required")
 	case !roleRe.MatchString(it.Role):
-		v.fail(path+".role", "is not a role name (a letter or digit, then letters, digits, ., _ or -, at most 64)")
+		v.Fail(path+".role", "is not a role name (a letter or digit, then letters, digits, ., _ or -, at most 64)")
 	}
 	if n := len(it.Principals); n > MaxPrincipals {
-		v.fail(path+".principals", "has %d items; at most %d are allowed", n, MaxPrincipals)
+		v.Fail(path+".principals", "has %d items; at most %d are allowed", n, MaxPrincipals)
 	}
 	for i, p := range it.Principals {
 		if p == "" || strings.ContainsFunc(p, func(r rune) bool {
 			return r == ',' || unicode.IsSpace(r) || unicode.IsControl(r)
 		}) {
-			v.fail(fmt.Sprintf("%s.principals[%d]", path, i), "must be non-empty, without spaces or commas")
+			v.Fail(fmt.Sprintf("%s.principals[%d]", path, i), "must be non-empty, without spaces or commas")
 		}
 	}
 	if it.PublicKey != "" {
 		if it.Issuer != "ssh" {
-			v.fail(path+".public_key", "is only for issuer ssh")
+			v.Fail(path+".public_key", "is only for issuer ssh")
 		} else if _, err := parseKey(it.PublicKey); err != nil {
-			v.fail(path+".public_key", "is not an SSH public key: %v", err)
+			v.Fail(path+".public_key", "is not an SSH public key: %v", err)
 		}
 	}
 	if it.CSR != "" {
 		if it.Issuer != "x509" {
-			v.fail(path+".csr", "is only for issuer x509")
+			v.Fail(path+".csr", "is only for issuer x509")
 		} else if err := checkCSR(it.CSR); err != nil {
-			v.fail(path+".csr", "%v", err)
+			v.Fail(path+".csr", "%v", err)
 		}
 	}
 }
