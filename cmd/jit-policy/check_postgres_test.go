@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/jit-policy/jit-policy/action/event"
 	"github.com/jit-policy/jit-policy/action/event/eventtest"
-	"github.com/jit-policy/jit-policy/internal/pgtest"
 	"github.com/jit-policy/jit-policy/internal/seal"
 )
 
@@ -28,20 +26,7 @@ import (
 // the comment holds no password in clear; the requester's private key
 // decrypts it, and it logs in to the real server.
 func TestCheckSealsPostgresPassword(t *testing.T) {
-	t.Cleanup(func() { superSQL(t, "postgres", `DROP ROLE IF EXISTS pr_admin, pr_owner, pr_reader`) })
-	db := pgtest.NewDatabase(t)
-	u, err := url.Parse(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbName := strings.TrimPrefix(u.Path, "/")
-	superSQL(t, "postgres", `DROP ROLE IF EXISTS pr_admin, pr_owner, pr_reader;
-		CREATE ROLE pr_owner NOLOGIN; CREATE ROLE pr_reader NOLOGIN;
-		CREATE ROLE pr_admin LOGIN SUPERUSER PASSWORD 'pr-admin-pw'`)
-	superSQL(t, dbName, `CREATE TABLE orders (id int); INSERT INTO orders VALUES (1), (2);
-		GRANT SELECT ON orders TO pr_reader`)
-	admin := url.URL{Scheme: "postgres", User: url.UserPassword("pr_admin", "pr-admin-pw"), Host: u.Host, Path: "/" + dbName, RawQuery: "sslmode=disable"}
-	t.Setenv("JIT_PG_DSN", admin.String())
+	dbName := ordersDatabase(t, "pr", 2)
 
 	e := newPREnv(t)
 	cfg, err := os.ReadFile(e.config)

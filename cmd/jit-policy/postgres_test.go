@@ -21,21 +21,7 @@ import (
 // login role that can read what its group grants; `revoke` drops it and the
 // password stops working.
 func TestIssuePostgresRole(t *testing.T) {
-	// Registered first, so it runs after the database is dropped.
-	t.Cleanup(func() { superSQL(t, "postgres", `DROP ROLE IF EXISTS cli_admin, cli_owner, cli_reader`) })
-	db := pgtest.NewDatabase(t)
-	u, err := url.Parse(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbName := strings.TrimPrefix(u.Path, "/")
-	superSQL(t, "postgres", `DROP ROLE IF EXISTS cli_admin, cli_owner, cli_reader;
-		CREATE ROLE cli_owner NOLOGIN; CREATE ROLE cli_reader NOLOGIN;
-		CREATE ROLE cli_admin LOGIN SUPERUSER PASSWORD 'cli-admin-pw'`)
-	superSQL(t, dbName, `CREATE TABLE orders (id int); INSERT INTO orders VALUES (1);
-		GRANT SELECT ON orders TO cli_reader`)
-	admin := url.URL{Scheme: "postgres", User: url.UserPassword("cli_admin", "cli-admin-pw"), Host: u.Host, Path: "/" + dbName, RawQuery: "sslmode=disable"}
-	t.Setenv("JIT_PG_DSN", admin.String())
+	dbName := ordersDatabase(t, "cli", 1)
 
 	e := newPipelineEnv(t, "")
 	cfg, err := os.ReadFile(e.config)
@@ -85,6 +71,32 @@ func TestIssuePostgresRole(t *testing.T) {
 	}
 }
 
+// ordersDatabase makes a database with an orders table of rows rows that
+// <prefix>_reader may read, the roles <prefix>_owner (NOLOGIN) and
+// <prefix>_admin (a superuser with a password), points JIT_PG_DSN at the
+// admin, and returns the database's name. The roles are dropped after the
+// test.
+func ordersDatabase(t *testing.T, prefix string, rows int) string {
+	t.Helper()
+	roles := fmt.Sprintf("%[1]s_admin, %[1]s_owner, %[1]s_reader", prefix)
+	// Registered first, so it runs after the database is dropped.
+	t.Cleanup(func() { superSQL(t, "postgres", "DROP ROLE IF EXISTS "+roles) })
+	u, err := url.Parse(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbName := strings.TrimPrefix(u.Path, "/")
+	superSQL(t, "postgres", fmt.Sprintf(`DROP ROLE IF EXISTS %[2]s;
+		CREATE ROLE %[1]s_owner NOLOGIN; CREATE ROLE %[1]s_reader NOLOGIN;
+		CREATE ROLE %[1]s_admin LOGIN SUPERUSER PASSWORD '%[1]s-admin-pw'`, prefix, roles))
+	superSQL(t, dbName, fmt.Sprintf(`CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, %d);
+		GRANT SELECT ON orders TO %s_reader`, rows, prefix))
+	admin := url.URL{Scheme: "postgres", User: url.UserPassword(prefix+"_admin", prefix+"-admin-pw"), Host: u.Host, Path: "/" + dbName, RawQuery: "sslmode=disable"}
+	t.Setenv("JIT_PG_DSN", admin.String())
+	return dbName
+}
+
+// superSQL runs sql as the test server's superuser in database db.
 func superSQL(t *testing.T, db, sql string) {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), pgtest.SuperuserDSN(t, db))
