@@ -46,16 +46,6 @@ type keySet struct {
 	triedAt   time.Time // last fetch attempt
 }
 
-// VerifySignature implements go-oidc's KeySet: it verifies jwt with the key
-// its kid names and returns the payload.
-func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	jws, err := jose.ParseSignedCompact(jwt, allowedAlgs())
-	if err != nil {
-		return nil, fmt.Errorf("parse: %s", short(err))
-	}
-	return k.verify(ctx, jws)
-}
-
 // verify checks jws's single signature with the JWKS key its kid names
 // (every key when the token has no kid). It fails with ErrUnknownKey when
 // no key has the kid, ErrAlgorithm when the key is for another alg (by its
