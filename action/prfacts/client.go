@@ -23,6 +23,7 @@ import (
 
 	"github.com/jit-policy/jit-policy/action/event"
 	"github.com/jit-policy/jit-policy/internal/config"
+	"github.com/jit-policy/jit-policy/internal/httpretry"
 )
 
 // MaxFileBytes bounds a file read with [Client.File].
@@ -49,7 +50,7 @@ var ErrMembershipUnreadable = errors.New("the token lacks members:read (use a Gi
 // Client asks GitHub's REST API through go-github, retrying rate limits.
 type Client struct {
 	gh    *github.Client
-	retry retryPolicy
+	retry httpretry.Policy
 }
 
 // Token picks the API token from the environment through getenv (such as
@@ -81,7 +82,7 @@ func New(cfg config.PullRequests, token string, hc *http.Client) (*Client, error
 	}
 	gh := github.NewClient(hc).WithAuthToken(token)
 	gh.BaseURL = base
-	return &Client{gh: gh, retry: retryPolicy{attempts: defaultAttempts, backoff: defaultBackoff, maxAfter: defaultMaxWait}}, nil
+	return &Client{gh: gh, retry: httpretry.Policy{Attempts: defaultAttempts, Backoff: defaultBackoff, MaxWait: defaultMaxWait}}, nil
 }
 
 // GitHub returns the underlying go-github client (same base URL and
@@ -178,14 +179,14 @@ func (c *Client) SSHKeys(ctx context.Context, login string) ([]string, error) {
 // call runs one go-github call with retries.
 func (c *Client) call(ctx context.Context, fn func() (*github.Response, error)) (*github.Response, error) {
 	var resp *github.Response
-	err := c.retry.do(ctx, func() (outcome, error) {
+	err := c.retry.Do(ctx, func() (httpretry.Outcome, error) {
 		var err error
 		resp, err = fn()
 		var hr *http.Response
 		if resp != nil {
 			hr = resp.Response
 		}
-		return classify(ctx, hr, err), err
+		return httpretry.Classify(ctx, hr, err), err
 	})
 	return resp, err
 }

@@ -78,8 +78,8 @@ func (f *fakeGitHub) client(t *testing.T) *Client {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	c.retry.backoff = time.Millisecond
-	c.retry.maxAfter = 5 * time.Second
+	c.retry.Backoff = time.Millisecond
+	c.retry.MaxWait = 5 * time.Second
 	return c
 }
 

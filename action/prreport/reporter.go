@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/jit-policy/jit-policy/action/event"
 	"github.com/jit-policy/jit-policy/action/prcheck"
+	"github.com/jit-policy/jit-policy/internal/httpretry"
 )
 
 // CheckName is the name of the check run on the head commit.
@@ -41,9 +41,7 @@ type Reporter struct {
 	// copying the marker into a comment cannot make a run overwrite it.
 	Login string
 
-	attempts int
-	backoff  time.Duration
-	maxWait  time.Duration
+	retry httpretry.Policy
 }
 
 // New returns a Reporter that calls GitHub through gh, such as a client
@@ -52,7 +50,7 @@ type Reporter struct {
 // checks: write (for the check run) and pull-requests: write (for the
 // comment).
 func New(gh *github.Client) *Reporter {
-	return &Reporter{gh: gh, attempts: defaultAttempts, backoff: defaultBackoff, maxWait: defaultMaxWait}
+	return &Reporter{gh: gh, retry: httpretry.Policy{Attempts: defaultAttempts, Backoff: defaultBackoff, MaxWait: defaultMaxWait}}
 }
 
 // Publish creates the check run on r.HeadSHA and creates or edits the
@@ -182,62 +180,32 @@ func (rp *Reporter) sticky(c *github.IssueComment) bool {
 
 // call runs one go-github call, retrying what may succeed if repeated:
 // rate limits (the request was not processed) always, and network
-// errors, HTTP 429 and 5xx only when idempotent, since a create that
-// failed that way may have been made (a second comment is worse than an
-// error).
+// errors and HTTP 5xx only when idempotent, since a create that failed
+// that way may have been made (a second comment is worse than an
+// error). A wait the server asks for is binding: when it is longer than
+// the cap, call gives up rather than retrying early.
 func (rp *Reporter) call(ctx context.Context, idempotent bool, fn func() (*github.Response, error)) (*github.Response, error) {
-	for n := 0; ; n++ {
-		resp, err := fn()
+	var resp *github.Response
+	err := rp.retry.Do(ctx, func() (httpretry.Outcome, error) {
+		var err error
+		resp, err = fn()
 		if err == nil {
-			return resp, nil
+			return httpretry.Outcome{}, nil
 		}
-		wait, ok := retryable(ctx, idempotent, resp, err)
-		if !ok || n+1 >= rp.attempts || wait > rp.maxWait {
-			return resp, err
+		var hr *http.Response
+		if resp != nil {
+			hr = resp.Response
 		}
-		wait = min(max(wait, rp.backoff<<n), rp.maxWait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return resp, fmt.Errorf("%w (retry interrupted: %w)", err, ctx.Err())
-		case <-t.C:
+		o := httpretry.Classify(ctx, hr, err)
+		if !idempotent && !o.RateLimited {
+			o.Retryable = false
 		}
-	}
-}
-
-// retryable says whether a failed call may be repeated, and the least
-// wait the server asked for.
-func retryable(ctx context.Context, idempotent bool, resp *github.Response, err error) (time.Duration, bool) {
-	var rl *github.RateLimitError
-	var abuse *github.AbuseRateLimitError
-	switch {
-	case ctx.Err() != nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return 0, false
-	case errors.As(err, &rl):
-		return time.Until(rl.Rate.Reset.Time) + 250*time.Millisecond, true
-	case errors.As(err, &abuse):
-		return abuse.GetRetryAfter(), true
-	}
-	code := statusOf(resp)
-	switch {
-	case code == http.StatusTooManyRequests:
-		return retryAfter(resp.Header.Get("Retry-After")), true
-	case code == 0:
-		return 0, idempotent // no answer: a network error
-	case code >= 500:
-		return retryAfter(resp.Header.Get("Retry-After")), idempotent
-	}
-	return 0, false
-}
-
-// retryAfter parses Retry-After's delay-seconds form.
-func retryAfter(v string) time.Duration {
-	s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || s <= 0 {
-		return 0
-	}
-	return time.Duration(min(s, 86400)) * time.Second
+		// Hard: a server's wait past the cap ends the retries, as for
+		// GitHub's primary rate limit.
+		o.Hard = true
+		return o, err
+	})
+	return resp, err
 }
 
 // apiError names what failed, its HTTP status and the permission the

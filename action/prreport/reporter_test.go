@@ -26,7 +26,7 @@ func newReporter(t *testing.T, token string, numbers ...int) (*Reporter, *github
 	}
 	gh.BaseURL = base
 	rp := New(gh)
-	rp.backoff = 0
+	rp.retry.Backoff = 0
 	return rp, srv
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/jit-policy/jit-policy/internal/httpretry"
 	"github.com/jit-policy/jit-policy/internal/lease"
 )
 
@@ -160,7 +161,7 @@ func (g *githubProvider) pullRequest(ctx context.Context, c *checker, l lease.Le
 // call runs one go-github call with retries.
 func (g *githubProvider) call(ctx context.Context, c *checker, fn func() (*github.Response, error)) (*github.Response, error) {
 	var resp *github.Response
-	err := c.retry.do(ctx, func() (outcome, error) {
+	err := c.retry.Do(ctx, func() (httpretry.Outcome, error) {
 		var err error
 		resp, err = fn()
 		var hr *http.Response

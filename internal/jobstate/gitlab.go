@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jit-policy/jit-policy/internal/httpretry"
 	"github.com/jit-policy/jit-policy/internal/lease"
 )
 
@@ -166,11 +167,11 @@ func (g *gitlabProvider) get(ctx context.Context, c *checker, project, rest stri
 		body   []byte
 		status int
 	)
-	err = c.retry.do(ctx, func() (outcome, error) {
+	err = c.retry.Do(ctx, func() (httpretry.Outcome, error) {
 		body, status = nil, 0
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
-			return outcome{}, err
+			return httpretry.Outcome{}, err
 		}
 		req.Header.Set("Accept", "application/json")
 		if g.token != "" {
@@ -190,7 +191,7 @@ func (g *gitlabProvider) get(ctx context.Context, c *checker, project, rest stri
 			return classify(ctx, resp, nil), fmt.Errorf("%s", gitlabMessage(data))
 		}
 		body = data
-		return outcome{}, nil
+		return httpretry.Outcome{}, nil
 	})
 	return body, status, err
 }

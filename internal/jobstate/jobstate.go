@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jit-policy/jit-policy/internal/httpretry"
 	"github.com/jit-policy/jit-policy/internal/lease"
 )
 
@@ -133,26 +134,26 @@ type checker struct {
 	github *githubProvider
 	gitlab *gitlabProvider
 	now    func() time.Time
-	retry  retryPolicy
+	retry  httpretry.Policy
 	tokens []string // redacted from every error
 }
 
 // New returns a Checker for cfg.
 func New(cfg Config) (Checker, error) {
-	c := &checker{now: cfg.Now, retry: retryPolicy{
-		attempts: cfg.Attempts, backoff: cfg.Backoff, maxAfter: cfg.MaxRetryAfter,
+	c := &checker{now: cfg.Now, retry: httpretry.Policy{
+		Attempts: cfg.Attempts, Backoff: cfg.Backoff, MaxWait: cfg.MaxRetryAfter,
 	}}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if c.retry.attempts <= 0 {
-		c.retry.attempts = DefaultAttempts
+	if c.retry.Attempts <= 0 {
+		c.retry.Attempts = DefaultAttempts
 	}
-	if c.retry.backoff <= 0 {
-		c.retry.backoff = DefaultBackoff
+	if c.retry.Backoff <= 0 {
+		c.retry.Backoff = DefaultBackoff
 	}
-	if c.retry.maxAfter <= 0 {
-		c.retry.maxAfter = DefaultMaxRetryAfter
+	if c.retry.MaxWait <= 0 {
+		c.retry.MaxWait = DefaultMaxRetryAfter
 	}
 	for _, t := range []string{cfg.GitHubToken, cfg.GitLabToken} {
 		if t != "" {
@@ -248,6 +249,16 @@ func (c *checker) unknown(l lease.Lease, what, providerName string, maxJob time.
 	}
 	return Verdict{Reason: fmt.Sprintf("%s unknown for %s, not past %s's %s job limit + %s margin",
 		what, human(age), providerName, human(maxJob), human(UnknownMargin))}
+}
+
+// classify is [httpretry.Classify], except that a response body past
+// MaxResponseBytes (errTooLarge) is not retried: it would be as large
+// again.
+func classify(ctx context.Context, resp *http.Response, err error) httpretry.Outcome {
+	if errors.Is(err, errTooLarge) {
+		return httpretry.Outcome{}
+	}
+	return httpretry.Classify(ctx, resp, err)
 }
 
 // human formats d to the minute: "7h", "6h30m", "45m".

@@ -3,62 +3,22 @@ package jobstate
 import (
 	"context"
 	"errors"
-	"net/http"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/jit-policy/jit-policy/internal/httpretry"
 )
 
-func TestRetryAfter(t *testing.T) {
-	at := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"7", 7 * time.Second},
-		{" 2 ", 2 * time.Second},
-		{"-3", 0},
-		{"soon", 0},
-		{"99999999999", 24 * time.Hour},
-		{at.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{at.Add(-time.Minute).Format(http.TimeFormat), 0},
-	} {
-		if got := retryAfter(tc.in, at); got != tc.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
+// The retry policy itself is tested in internal/httpretry.
 
-func TestRetryPolicy(t *testing.T) {
-	p := retryPolicy{attempts: 3, backoff: time.Millisecond, maxAfter: 5 * time.Millisecond}
-	fail := errors.New("boom")
-	for _, tc := range []struct {
-		name  string
-		o     outcome
-		calls int
-	}{
-		{"retryable", outcome{retryable: true}, 3},
-		{"not retryable", outcome{}, 1},
-		{"long Retry-After capped", outcome{retryable: true, retryAfter: time.Hour}, 3},
-		{"hard limit past the cap", outcome{retryable: true, retryAfter: time.Hour, hard: true}, 1},
-		{"hard limit within the cap", outcome{retryable: true, retryAfter: time.Millisecond, hard: true}, 3},
-	} {
-		calls := 0
-		start := time.Now()
-		err := p.do(context.Background(), func() (outcome, error) { calls++; return tc.o, fail })
-		if !errors.Is(err, fail) || calls != tc.calls {
-			t.Errorf("%s: %d calls, err %v; want %d calls", tc.name, calls, err, tc.calls)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("%s: took %v, want the waits capped", tc.name, d)
-		}
+func TestClassifyTooLarge(t *testing.T) {
+	ctx := context.Background()
+	if o := classify(ctx, nil, fmt.Errorf("reading the answer: %w", errTooLarge)); o != (httpretry.Outcome{}) {
+		t.Errorf("oversized body: classify = %+v, want not retryable", o)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	calls := 0
-	err := p.do(ctx, func() (outcome, error) { calls++; return outcome{retryable: true}, fail })
-	if !errors.Is(err, fail) || calls != 1 {
-		t.Errorf("cancelled context: %d calls, err %v; want 1 call", calls, err)
+	if o := classify(ctx, nil, errors.New("connection reset")); !o.Retryable {
+		t.Errorf("network error: classify = %+v, want retryable", o)
 	}
 }
 
