@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"strings"
 	"time"
 
-	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/jit-policy/jit-policy/internal/config"
 )
 
 // Claims are a verified token's claims.
@@ -47,13 +50,19 @@ func (c *Claims) ReplayKey(raw string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// newClaims builds Claims from a token go-oidc verified, decoding its
-// payload again with UseNumber for All.
-func newClaims(tok *gooidc.IDToken) (*Claims, error) {
-	var payload json.RawMessage
-	if err := tok.Claims(&payload); err != nil {
-		return nil, failf(ErrMalformed, "claims: %s", short(err))
-	}
+// registered are the claim names whose values newClaims reads or checks
+// (go-oidc, which checked the claims before, read them into fields). A
+// payload holding a name that differs from one of them only in case (e.g.
+// "Sub") is refused: a decoder that matches names case-insensitively, as
+// encoding/json does for struct fields, would read it as the registered
+// claim while All holds both.
+var registered = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "at_hash", "_claim_names", "_claim_sources"}
+
+// decodeClaims decodes a token's payload, once, with UseNumber. It must be
+// one JSON object, with nothing but white space after it, and no claim
+// name that differs from a registered one only in case. It checks the
+// structure only; newClaims judges the values once the signature verified.
+func decodeClaims(payload []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var all map[string]any
@@ -63,10 +72,6 @@ func newClaims(tok *gooidc.IDToken) (*Claims, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, failf(ErrMalformed, "data after the claims object")
 	}
-	// encoding/json matches struct fields case-insensitively, so go-oidc
-	// would read "Sub" as sub while All holds both: refuse such payloads.
-	// These are the claims go-oidc and Claims read into fields.
-	registered := []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "at_hash", "_claim_names", "_claim_sources"}
 	for k := range all {
 		for _, name := range registered {
 			if k != name && strings.EqualFold(k, name) {
@@ -74,27 +79,152 @@ func newClaims(tok *gooidc.IDToken) (*Claims, error) {
 			}
 		}
 	}
-	c := &Claims{
-		Issuer:   tok.Issuer,
-		Subject:  tok.Subject,
-		Audience: tok.Audience,
-		Expiry:   tok.Expiry,
-		IssuedAt: tok.IssuedAt,
-		All:      all,
+	return all, nil
+}
+
+// newClaims checks the claims all of a token whose signature verified
+// against want at now, and returns them. It fails with ErrMalformed when a
+// registered claim has the wrong type, ErrIssuerMismatch when iss is not
+// want's issuer, ErrAudience when aud does not contain want's audience,
+// ErrExpired when exp is missing or before now (no skew, as go-oidc), and
+// ErrNotYetValid when nbf or iat is after now plus MaxClockSkew.
+func newClaims(all map[string]any, want config.OIDCProvider, now time.Time) (*Claims, error) {
+	c := &Claims{All: all}
+	var ok bool
+	if c.Issuer, ok = all["iss"].(string); !ok {
+		return nil, failf(ErrMalformed, "iss is not a string")
+	}
+	for _, name := range []string{"sub", "nonce", "at_hash"} {
+		if v := all[name]; v != nil {
+			if _, ok := v.(string); !ok {
+				return nil, failf(ErrMalformed, "%s is not a string", name)
+			}
+		}
+	}
+	c.Subject, _ = all["sub"].(string)
+	if err := distributed(all); err != nil {
+		return nil, err
 	}
 	if v, ok := all["jti"]; ok {
 		if c.ID, ok = v.(string); !ok {
 			return nil, failf(ErrMalformed, "jti is not a string")
 		}
 	}
+	aud, err := audience(all["aud"])
+	if err != nil {
+		return nil, err
+	}
+	c.Audience = aud
+	exp, err := seconds(all, "exp")
+	if err != nil {
+		return nil, err
+	}
+	iat, err := seconds(all, "iat")
+	if err != nil {
+		return nil, err
+	}
 	if v, ok := all["nbf"]; ok {
-		t, ok := numericDate(v)
-		if !ok {
+		if c.NotBefore, ok = numericDate(v); !ok {
 			return nil, failf(ErrMalformed, "nbf is not a number of seconds")
 		}
-		c.NotBefore = t
+	}
+	if exp == nil {
+		return nil, failf(ErrExpired, "the token has no exp")
+	}
+	c.Expiry, c.IssuedAt = exp.Time(), iat.Time()
+	// go-jose's jwt checks iss, aud and exp; with no leeway, exp is
+	// refused once before now, as go-oidc did. nbf and iat, which allow
+	// MaxClockSkew, are checked below.
+	err = jwt.Claims{Issuer: c.Issuer, Audience: aud, Expiry: exp}.ValidateWithLeeway(jwt.Expected{
+		Issuer:      want.Issuer,
+		AnyAudience: jwt.Audience{want.Audience},
+		Time:        now,
+	}, 0)
+	switch {
+	case errors.Is(err, jwt.ErrInvalidIssuer):
+		return nil, failf(ErrIssuerMismatch, "iss %s is not the configured issuer %s", quote(c.Issuer), want.Issuer)
+	case errors.Is(err, jwt.ErrInvalidAudience):
+		return nil, failf(ErrAudience, "aud does not contain the configured audience %s", quote(want.Audience))
+	case errors.Is(err, jwt.ErrExpired):
+		return nil, failf(ErrExpired, "exp %s has passed", c.Expiry.UTC().Format(timeFormat))
+	case err != nil:
+		return nil, failf(ErrMalformed, "claims: %s", short(err))
+	}
+	if c.NotBefore.After(now.Add(MaxClockSkew)) {
+		return nil, failf(ErrNotYetValid, "nbf %s is in the future", c.NotBefore.UTC().Format(timeFormat))
+	}
+	if c.IssuedAt.After(now.Add(MaxClockSkew)) {
+		return nil, failf(ErrNotYetValid, "iat %s is in the future", c.IssuedAt.UTC().Format(timeFormat))
 	}
 	return c, nil
+}
+
+// distributed refuses the distributed claims go-oidc refused: each
+// _claim_names value must be a non-empty string naming a _claim_sources member,
+// which must be an object (or null). Nothing resolves them.
+func distributed(all map[string]any) error {
+	names, ok := all["_claim_names"].(map[string]any)
+	if !ok && all["_claim_names"] != nil {
+		return failf(ErrMalformed, "_claim_names is not an object")
+	}
+	sources, ok := all["_claim_sources"].(map[string]any)
+	if !ok && all["_claim_sources"] != nil {
+		return failf(ErrMalformed, "_claim_sources is not an object")
+	}
+	for _, src := range sources {
+		if _, ok := src.(map[string]any); !ok && src != nil {
+			return failf(ErrMalformed, "a _claim_sources member is not an object")
+		}
+	}
+	for _, v := range names {
+		src, ok := v.(string)
+		if _, found := sources[src]; !ok || src == "" || !found {
+			return failf(ErrMalformed, "a _claim_names member names no _claim_sources member")
+		}
+	}
+	return nil
+}
+
+// audience reads aud: a string is an audience of one, an array must hold
+// only strings. A missing or null aud is empty, so fails the audience check.
+func audience(v any) (jwt.Audience, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return jwt.Audience{v}, nil
+	case []any:
+		aud := make(jwt.Audience, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, failf(ErrMalformed, "aud holds a value that is not a string")
+			}
+			aud[i] = s
+		}
+		return aud, nil
+	}
+	return nil, failf(ErrMalformed, "aud is neither a string nor an array of strings")
+}
+
+// seconds reads the NumericDate claim name as go-oidc did: whole seconds,
+// a fraction truncated toward zero. It is nil when the claim is absent.
+func seconds(all map[string]any, name string) (*jwt.NumericDate, error) {
+	v, ok := all[name]
+	if !ok {
+		return nil, nil
+	}
+	var n jwt.NumericDate
+	if s, ok := v.(json.Number); !ok {
+		return nil, failf(ErrMalformed, "%s is not a number of seconds", name)
+	} else if i, err := s.Int64(); err == nil {
+		n = jwt.NumericDate(i)
+	} else if f, err := s.Float64(); err == nil && math.Abs(f) <= 1e15 {
+		n = jwt.NumericDate(f)
+	} else {
+		return nil, failf(ErrMalformed, "%s is not a number of seconds", name)
+	}
+	return &n, nil
 }
 
 // numericDate converts a JSON NumericDate (seconds since the epoch,

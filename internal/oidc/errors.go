@@ -3,9 +3,6 @@ package oidc
 import (
 	"errors"
 	"fmt"
-	"strings"
-
-	gooidc "github.com/coreos/go-oidc/v3/oidc"
 )
 
 // Each check that Verify makes fails with its own sentinel error, wrapped in
@@ -70,36 +67,6 @@ func quote(s string) string {
 		s = s[:100] + "…"
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-// mapGoOIDC turns an error from go-oidc's IDTokenVerifier.Verify into the
-// sentinel of the check that failed. go-oidc returns a typed error only for
-// expiry; for the others it returns fmt.Errorf strings (see go-oidc's
-// verify.go), matched here by their fixed parts. TestMapGoOIDC pins them.
-// Anything unrecognised (e.g. claims that do not unmarshal) is ErrMalformed.
-func mapGoOIDC(err error) error {
-	var expired *gooidc.TokenExpiredError
-	if errors.As(err, &expired) {
-		if expired.Expiry.IsZero() {
-			return failf(ErrExpired, "the token has no exp")
-		}
-		return failf(ErrExpired, "exp %s has passed", expired.Expiry.UTC().Format(timeFormat))
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "expected audience"):
-		return failf(ErrAudience, "aud does not contain the configured audience (%s)", short(err))
-	case strings.Contains(msg, "issued by a different provider"):
-		return failf(ErrIssuerMismatch, "%s", short(err))
-	case strings.Contains(msg, "nbf (not before)"):
-		return failf(ErrNotYetValid, "nbf is in the future")
-	case strings.Contains(msg, "failed to verify signature"):
-		return failf(ErrSignature, "signature check: %s", short(err))
-	case strings.Contains(msg, "malformed jwt"):
-		return failf(ErrMalformed, "%s", short(err))
-	default:
-		return failf(ErrMalformed, "claims: %s", short(err))
-	}
 }
 
 // timeFormat is how times appear in error messages.

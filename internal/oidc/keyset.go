@@ -29,10 +29,8 @@ const (
 )
 
 // keySet is an issuer's JWKS, fetched from its jwks_uri through the capped
-// client and cached. It implements go-oidc's KeySet, so go-oidc's verifier
-// checks signatures with it too; the Verifier also calls verify directly
-// first, to tell an unknown kid from a bad signature. Safe for concurrent
-// use.
+// client and cached. Its verify tells an unknown kid from a bad
+// signature. Safe for concurrent use.
 type keySet struct {
 	url    string
 	client *http.Client

@@ -1,6 +1,7 @@
 // Package oidc verifies CI jobs' OIDC ID tokens (GitHub Actions, GitLab)
-// against an allowlist of trusted issuers, with go-oidc for discovery and
-// the standard checks and go-jose for parsing.
+// against an allowlist of trusted issuers, with go-oidc for discovery,
+// go-jose for parsing and signatures, and go-jose's jwt package for the
+// standard claim checks.
 //
 // Verify makes its checks in this order, and fails on the first with that
 // check's sentinel error (see errors.go):
@@ -9,18 +10,22 @@
 //  2. JWS compact form in canonical base64url, parsed by go-jose with the allowed algorithms
 //     (ErrMalformed; an alg outside the list is ErrAlgorithm);
 //  3. alg is RS256, RS384, RS512, ES256, ES384 or PS256 (ErrAlgorithm);
-//  4. the unverified iss exactly equals an allowlisted issuer, before any
+//  4. the claims are one JSON object, decoded once, with no claim name
+//     that differs from a registered one only in case (ErrMalformed);
+//  5. the unverified iss exactly equals an allowlisted issuer, before any
 //     network request (ErrIssuerNotAllowed);
-//  5. discovery of that issuer (go-oidc NewProvider), whose document must
+//  6. discovery of that issuer (go-oidc NewProvider), whose document must
 //     name the configured issuer (ErrIssuerMismatch, else ErrDiscovery),
 //     and its JWKS, both through a client that caps response bodies at
 //     MaxResponseBytes; cached per issuer;
-//  6. the kid is in the JWKS (ErrUnknownKey) and the signature verifies
+//  7. the kid is in the JWKS (ErrUnknownKey) and the signature verifies
 //     with that key (ErrSignature);
-//  7. go-oidc's IDTokenVerifier.Verify with SupportedSigningAlgs set and
-//     ClientID the configured audience: iss, aud (ErrAudience), exp
-//     (ErrExpired), signature again;
-//  8. nbf and iat are not in the future beyond MaxClockSkew
+//  8. the registered claims have their types (ErrMalformed), then, with
+//     go-jose's jwt package, iss is the configured issuer
+//     (ErrIssuerMismatch), aud contains the configured audience
+//     (ErrAudience) and exp is present and not before now, with no skew
+//     (ErrExpired), as go-oidc's IDTokenVerifier checked them;
+//  9. nbf and iat are not in the future beyond MaxClockSkew
 //     (ErrNotYetValid).
 //
 // Replay (single use of a token) is not checked here: the lease store
@@ -28,9 +33,9 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -133,18 +138,23 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if alg := jws.Signatures[0].Header.Algorithm; !allowed(alg) {
 		return nil, failf(ErrAlgorithm, "alg %s is not one of %v", quote(alg), allowedAlgNames())
 	}
-	var peek struct {
-		Issuer *string `json:"iss"`
+	// The payload is decoded once, before the signature check because the
+	// issuer picks the keys; its values are judged only after it verified.
+	unverified := jws.UnsafePayloadWithoutVerification()
+	all, err := decodeClaims(unverified)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &peek); err != nil {
-		return nil, failf(ErrMalformed, "claims are not a JSON object with a string iss: %s", short(err))
+	name, ok := all["iss"].(string)
+	if !ok {
+		if all["iss"] == nil {
+			return nil, failf(ErrMalformed, "token has no iss claim")
+		}
+		return nil, failf(ErrMalformed, "iss is not a string")
 	}
-	if peek.Issuer == nil {
-		return nil, failf(ErrMalformed, "token has no iss claim")
-	}
-	iss := v.issuers[*peek.Issuer]
+	iss := v.issuers[name]
 	if iss == nil {
-		return nil, failf(ErrIssuerNotAllowed, "iss %s is not an allowlisted issuer", quote(*peek.Issuer))
+		return nil, failf(ErrIssuerNotAllowed, "iss %s is not an allowlisted issuer", quote(name))
 	}
 	keys, err := v.discover(ctx, iss)
 	if err != nil {
@@ -154,30 +164,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	// go-oidc checks the claims (iss, aud, exp) of the token whose
-	// signature keys.verify just checked: it is handed that payload for
-	// exactly this raw token, so the signature is verified once.
-	verifier := gooidc.NewVerifier(iss.cfg.Issuer, verified{raw: raw, payload: payload}, &gooidc.Config{
-		ClientID:             iss.cfg.Audience,
-		SupportedSigningAlgs: allowedAlgNames(),
-		Now:                  v.now,
-	})
-	tok, err := verifier.Verify(ctx, raw)
-	if err != nil {
-		return nil, mapGoOIDC(err)
+	if !bytes.Equal(payload, unverified) { // go-jose returns the same bytes
+		return nil, failf(ErrSignature, "the verified payload is not the decoded one")
 	}
-	c, err := newClaims(tok)
-	if err != nil {
-		return nil, err
-	}
-	now := v.now()
-	if c.NotBefore.After(now.Add(MaxClockSkew)) {
-		return nil, failf(ErrNotYetValid, "nbf %s is in the future", c.NotBefore.UTC().Format(timeFormat))
-	}
-	if c.IssuedAt.After(now.Add(MaxClockSkew)) {
-		return nil, failf(ErrNotYetValid, "iat %s is in the future", c.IssuedAt.UTC().Format(timeFormat))
-	}
-	return c, nil
+	return newClaims(all, iss.cfg, v.now())
 }
 
 // canonical checks that raw is three dot-separated parts (only the
@@ -207,7 +197,6 @@ func canonical(raw string) error {
 	return nil
 }
 
-// allowed reports whether alg is one of allowedAlgs.
 func allowed(alg string) bool {
 	for _, a := range allowedAlgs() {
 		if string(a) == alg {
@@ -250,20 +239,4 @@ func (v *Verifier) discover(ctx context.Context, iss *issuer) (*keySet, error) {
 	keys := &keySet{url: doc.JWKSURL, client: v.client, now: v.now}
 	iss.keys.Store(keys)
 	return keys, nil
-}
-
-// verified is the key set go-oidc sees after keySet.verify checked the
-// signature: it returns the verified payload for that one raw token and
-// refuses any other.
-type verified struct {
-	raw     string
-	payload []byte
-}
-
-// VerifySignature implements gooidc.KeySet.
-func (k verified) VerifySignature(_ context.Context, jwt string) ([]byte, error) {
-	if jwt != k.raw {
-		return nil, errors.New("not the token whose signature was verified")
-	}
-	return k.payload, nil
 }

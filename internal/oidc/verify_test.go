@@ -16,7 +16,7 @@ import (
 )
 
 // trusting returns a verifier that trusts iss for DefaultAudience.
-func trusting(t *testing.T, iss *oidctest.Issuer) *Verifier {
+func trusting(t testing.TB, iss *oidctest.Issuer) *Verifier {
 	t.Helper()
 	v, err := NewVerifier([]config.OIDCProvider{{Issuer: iss.URL(), Audience: oidctest.DefaultAudience}}, nil)
 	if err != nil {
@@ -126,6 +126,14 @@ func TestVerify(t *testing.T) {
 		{"jti not a string", claims(map[string]any{"jti": 7}), ErrMalformed},
 		{"exp not a number", claims(map[string]any{"exp": "soon"}), ErrMalformed},
 		{"sub and Sub", claims(map[string]any{"Sub": "repo:evil/app:ref:refs/heads/main"}), ErrMalformed},
+		{"iss and ISS", claims(map[string]any{"ISS": "https://token.actions.githubusercontent.com"}), ErrMalformed},
+		{"ISS only", claims(map[string]any{"iss": nil, "ISS": g.URL()}), ErrMalformed},
+		{"aud list without ours", claims(map[string]any{"aud": []string{"x", "y"}}), ErrAudience},
+		{"aud a number", claims(map[string]any{"aud": 7}), ErrMalformed},
+		{"exp a numeric string", claims(map[string]any{"exp": "99999999999"}), ErrMalformed},
+		{"iat not a number", claims(map[string]any{"iat": "now"}), ErrMalformed},
+		{"nbf not a number", claims(map[string]any{"nbf": "now"}), ErrMalformed},
+		{"sub not a string", claims(map[string]any{"sub": 7}), ErrMalformed},
 		{"no iss", claims(map[string]any{"iss": nil}), ErrMalformed},
 		{"trailing newline", func(t *testing.T) string { return g.Mint(t, oidctest.MintOptions{}) + "\n" }, ErrMalformed},
 		{"JSON serialization", func(*testing.T) string {
