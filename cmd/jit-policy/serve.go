@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -63,10 +64,20 @@ requests and stop.`,
 	return cmd
 }
 
+// serveGCPercent is the broker's GOGC unless the environment sets one.
+const serveGCPercent = 400
+
 func runServe(ctx context.Context, p serveParams) int {
 	if err := checkListen(p.addr, p.tlsCert, p.tlsKey); err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitError
+	}
+	if p.getenv("GOGC") == "" {
+		// The broker's live heap is small (tens of MB) and nearly all it
+		// allocates is per request garbage: collecting at 5× rather than 2×
+		// the live heap costs little memory and saves GC CPU per request.
+		// GOGC in the environment overrides this.
+		debug.SetGCPercent(serveGCPercent)
 	}
 	rt, err := app.Open(ctx, p.config, p.getenv)
 	if err != nil {
