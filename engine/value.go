@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -32,7 +33,7 @@ func inputValue(in Input) (ast.Value, error) {
 	}
 	if pr := in.PullRequest; pr != nil {
 		doc["pull_request"] = map[string]any{
-			"number":             json.Number(fmt.Sprint(pr.Number)),
+			"number":             json.Number(strconv.Itoa(pr.Number)),
 			"author":             pr.Author,
 			"author_association": pr.AuthorAssociation,
 			"base_ref":           pr.BaseRef,
@@ -74,7 +75,7 @@ func requestDoc(r Request) (map[string]any, error) {
 	}
 	doc["issuer"], doc["role"] = r.Issuer, r.Role
 	if r.TTLSeconds != 0 {
-		doc["ttl_seconds"] = json.Number(fmt.Sprint(r.TTLSeconds))
+		doc["ttl_seconds"] = json.Number(strconv.FormatInt(r.TTLSeconds, 10))
 	}
 	if r.Principals != nil {
 		doc["principals"] = stringsDoc(r.Principals)
