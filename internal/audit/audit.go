@@ -1,8 +1,15 @@
 // Package audit writes jit-policy's audit log: one JSON line per decision,
 // to standard error or to a file opened for appending.
+//
+// Concurrent records are group-written: the first Record of a batch waits
+// for the write before it, while the Records that arrive meanwhile append
+// their lines to its batch; it then writes the whole batch with one Write
+// and every Record of the batch returns that Write's error. A record never
+// returns before its line was written, and a Write holds whole lines only.
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,12 +22,30 @@ import (
 )
 
 // Log writes audit records as JSON lines. It is safe for concurrent use;
-// each record is one Write, so lines never interleave.
+// lines are written whole, by one Write each or batched into one Write
+// with other records' lines, so they never interleave or split.
 type Log struct {
-	mu     sync.Mutex
-	w      io.Writer
-	closer io.Closer
+	mu      sync.Mutex // guards pending
+	pending *batch     // the batch Records join; nil when none is open
+	wmu     sync.Mutex // held while a batch is written: one Write at a time
+	w       io.Writer
+	closer  io.Closer
 }
+
+// batch is the lines that one Write puts out. Its leader, the Record that
+// opened it, writes buf, sets err and marks done; the others wait on done.
+type batch struct {
+	buf  *bytes.Buffer
+	done sync.WaitGroup
+	err  error
+}
+
+// bufPool recycles encoding and batch buffers.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuf is the largest buffer returned to bufPool, so one huge
+// record does not stay pinned.
+const maxPooledBuf = 64 << 10
 
 // New returns a log that writes to w.
 func New(w io.Writer) *Log { return &Log{w: w} }
@@ -43,20 +68,58 @@ func Open(sink string, stderr io.Writer) (*Log, error) {
 }
 
 // Record writes rec as one JSON line, with secret-looking request fields
-// redacted.
+// redacted. It returns once the line was written, with the error of the
+// Write that carried it.
 func (l *Log) Record(_ context.Context, rec engine.AuditRecord) error {
 	rec.Input.Request.Fields = redact(rec.Input.Request.Fields)
-	line, err := json.Marshal(rec)
-	if err != nil {
+	line := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(line)
+	// An Encoder escapes HTML as json.Marshal does and ends the value with
+	// the newline, so the bytes are those of json.Marshal plus "\n".
+	if err := json.NewEncoder(line).Encode(rec); err != nil {
 		return fmt.Errorf("encoding the audit record: %w", err)
 	}
-	line = append(line, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, err := l.w.Write(line); err != nil {
+	if err := l.write(line.Bytes()); err != nil {
 		return fmt.Errorf("writing the audit record: %w", err)
 	}
 	return nil
+}
+
+// write adds line to the open batch, opening one if there is none, and
+// returns the error of the batch's Write once it is done.
+func (l *Log) write(line []byte) error {
+	l.mu.Lock()
+	b := l.pending
+	leader := b == nil
+	if leader {
+		b = &batch{buf: bufPool.Get().(*bytes.Buffer)}
+		b.done.Add(1)
+		l.pending = b
+	}
+	b.buf.Write(line)
+	l.mu.Unlock()
+	if !leader {
+		b.done.Wait()
+		return b.err
+	}
+	l.wmu.Lock()
+	l.mu.Lock()
+	l.pending = nil // the batch is closed: later lines open the next one
+	l.mu.Unlock()
+	_, b.err = l.w.Write(b.buf.Bytes())
+	l.wmu.Unlock()
+	putBuf(b.buf)
+	b.buf = nil
+	b.done.Done()
+	return b.err
+}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuf {
+		return
+	}
+	b.Reset()
+	bufPool.Put(b)
 }
 
 // Close closes the file behind the log, if any.
@@ -71,22 +134,36 @@ func (l *Log) Close() error {
 // log. Requests should carry no secrets; this guards against ones that do.
 var secretMarkers = []string{"password", "secret", "private", "token", "credential"}
 
+// redact returns fields with the values of secret-looking names replaced,
+// in a copy: fields itself, unchanged, when no name looks secret.
 func redact(fields map[string]any) map[string]any {
-	if len(fields) == 0 {
-		return fields
-	}
-	out := make(map[string]any, len(fields))
-	for k, v := range fields {
-		out[k] = v
-		lk := strings.ToLower(k)
-		for _, m := range secretMarkers {
-			if strings.Contains(lk, m) {
-				out[k] = "[redacted]"
-				break
+	var out map[string]any
+	for k := range fields {
+		if !secretName(k) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]any, len(fields))
+			for k, v := range fields {
+				out[k] = v
 			}
 		}
+		out[k] = "[redacted]"
+	}
+	if out == nil {
+		return fields
 	}
 	return out
+}
+
+func secretName(k string) bool {
+	lk := strings.ToLower(k)
+	for _, m := range secretMarkers {
+		if strings.Contains(lk, m) {
+			return true
+		}
+	}
+	return false
 }
 
 var _ engine.AuditSink = (*Log)(nil)

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,4 +84,80 @@ func TestOpen(t *testing.T) {
 	if _, err := audit.Open("syslog://x", nil); err == nil {
 		t.Error("Open accepted an unknown sink")
 	}
+}
+
+func TestRecordEncodesAsMarshal(t *testing.T) {
+	rec := record()
+	rec.Input.Request.Fields = map[string]any{"public_key": "<ssh> & \u2028 \xff"}
+	rec.Input.Token = map[string]any{"sub": "repo:a/b:<ref>&", "iat": json.Number("1795512300")}
+	var buf bytes.Buffer
+	if err := audit.New(&buf).Record(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != string(want)+"\n" {
+		t.Errorf("line = %s\nwant   %s", got, want)
+	}
+}
+
+// TestRecordConcurrent checks that concurrent records each land as one
+// whole line.
+func TestRecordConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	log, err := audit.Open("file://"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const goroutines, each = 16, 50
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				rec := record()
+				rec.DecisionID = fmt.Sprintf("g%d-%d", g, i)
+				if err := log.Record(context.Background(), rec); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for line := range strings.Lines(string(data)) {
+		var got engine.AuditRecord
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		seen[got.DecisionID] = true
+	}
+	if len(seen) != goroutines*each {
+		t.Errorf("%d distinct records written, want %d", len(seen), goroutines*each)
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestRecordReportsWriteError(t *testing.T) {
+	log := audit.New(failWriter{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := log.Record(context.Background(), record()); err == nil || !strings.Contains(err.Error(), "disk full") {
+				t.Errorf("Record = %v, want the write error", err)
+			}
+		})
+	}
+	wg.Wait()
 }
