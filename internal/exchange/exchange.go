@@ -154,7 +154,7 @@ func (x *Exchange) target(req Request) (issuers.Issuer, time.Duration, error) {
 }
 
 func newLease(subject string, job lease.Job, pr int, req Request, decisionID string, now time.Time) lease.Lease {
-	id := newLeaseID(now)
+	id := newLeaseID()
 	return lease.Lease{
 		ID: id, Issuer: req.Issuer, Role: req.Role, Subject: subject, Job: job, PR: pr,
 		Credential: identity(req.Issuer, id, job, pr, subject),
@@ -223,18 +223,10 @@ func pipelineInput(c *oidc.Claims, req Request, now time.Time) engine.Input {
 	return engine.Input{Version: engine.Version, Kind: engine.KindPipeline, Now: now.UTC(), Request: r, Token: c.All}
 }
 
-// newLeaseID returns 16 bytes in hex: the issue time in Unix milliseconds
-// (6 bytes, big-endian), then 10 random bytes. Ids sort by creation, like
-// UUIDv7's, so a lease store's index on them grows at one end instead of
-// touching a random page per lease, and 80 random bits keep them unique.
-func newLeaseID(now time.Time) string {
+// newLeaseID returns 16 random bytes in hex.
+func newLeaseID() string {
 	var b [16]byte
-	ms := uint64(now.UnixMilli())
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	_, _ = rand.Read(b[6:]) // never fails (Go ≥ 1.24)
+	_, _ = rand.Read(b[:]) // never fails (Go ≥ 1.24)
 	return hex.EncodeToString(b[:])
 }
 

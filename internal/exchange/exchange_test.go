@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,30 +107,6 @@ func TestIssueClampsAndRecords(t *testing.T) {
 	}
 	if got.State != lease.Active || got.Credential.Serial == 0 || got.Job.JobID != "33660514208" || got.DecisionID != res.Decision.ID {
 		t.Errorf("recorded lease = %+v", got)
-	}
-}
-
-// Lease ids start with the issue time, so they sort by it and a store's
-// index on them grows at one end.
-func TestLeaseIDsSortByIssueTime(t *testing.T) {
-	x := newExchange(t)
-	ctx := context.Background()
-	t0 := time.Now()
-	var ids []string
-	for i := range 3 {
-		res, err := x.Issue(ctx, "token", exchange.Request{Issuer: "ssh", Role: "deploy", PublicKey: userKey(t)}, t0.Add(time.Duration(i)*time.Millisecond))
-		if err != nil {
-			t.Fatalf("Issue: %v", err)
-		}
-		ids = append(ids, res.Lease.ID)
-	}
-	for i, id := range ids {
-		if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id) {
-			t.Errorf("lease id %q is not 32 hex digits", id)
-		}
-		if i > 0 && ids[i-1] >= id {
-			t.Errorf("lease id %q, issued 1 ms after %q, does not sort after it", id, ids[i-1])
-		}
 	}
 }
 
