@@ -110,6 +110,26 @@ func TestIssueClampsAndRecords(t *testing.T) {
 	}
 }
 
+// A lease id's first 12 hex digits name its PostgreSQL role and AWS
+// session, so they must differ between leases issued at the same instant.
+func TestLeaseIDPrefixesDiffer(t *testing.T) {
+	x := newExchange(t)
+	ctx := context.Background()
+	now := time.Now()
+	seen := map[string]string{}
+	for range 8 {
+		res, err := x.Issue(ctx, "token", exchange.Request{Issuer: "ssh", Role: "deploy", PublicKey: userKey(t)}, now)
+		if err != nil {
+			t.Fatalf("Issue: %v", err)
+		}
+		id := res.Lease.ID
+		if prev, ok := seen[id[:12]]; ok {
+			t.Fatalf("lease ids %s and %s, issued at the same instant, share their first 12 hex digits", prev, id)
+		}
+		seen[id[:12]] = id
+	}
+}
+
 func TestIssueDryRunRecordsNothing(t *testing.T) {
 	x := newExchange(t)
 	ctx := context.Background()
