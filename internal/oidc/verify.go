@@ -63,7 +63,7 @@ func allowedAlgs() []jose.SignatureAlgorithm {
 	return []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.PS256}
 }
 
-// allowedAlgNames returns allowedAlgs as strings, for go-oidc's Config.
+// allowedAlgNames returns allowedAlgs as strings, for error messages.
 func allowedAlgNames() []string {
 	var names []string
 	for _, a := range allowedAlgs() {
