@@ -206,7 +206,7 @@ func allowed(alg string) bool {
 	return false
 }
 
-// discover returns iss's go-oidc verifier and key set, running discovery
+// discover returns iss's key set, running go-oidc's discovery
 // the first time (and again after a failure). The discovered issuer must be
 // the configured one, and the JWKS URL must be https (http on loopback).
 func (v *Verifier) discover(ctx context.Context, iss *issuer) (*keySet, error) {
