@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,22 +16,9 @@ import (
 // and then stores providers.
 func TestMigrateFromV1(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "leases.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, db := oldDatabase(t, 1)
 	issued := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	for _, q := range []string{
-		`CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT`,
-		`INSERT INTO schema_version (version) VALUES (1)`,
-		migrations[0],
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("creating a version 1 database: %v", err)
-		}
-	}
-	_, err = db.ExecContext(ctx, `INSERT INTO leases (id, issuer, role, subject,
+	_, err := db.ExecContext(ctx, `INSERT INTO leases (id, issuer, role, subject,
 		job_repository, job_run_id, job_attempt, job_id, pr,
 		cred_serial, cred_key_id, cred_session, cred_role_id, cred_role_name,
 		decision_id, state, issued_at, expires_at, revoked_by)
@@ -44,10 +32,7 @@ func TestMigrateFromV1(t *testing.T) {
 
 	s := open(t, path)
 	defer s.Close()
-	var version int
-	if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != schemaVersion {
-		t.Errorf("schema version after Open = %d, %v; want %d", version, err, schemaVersion)
-	}
+	checkCurrentVersion(t, s)
 	old, err := s.Get(ctx, "old")
 	if err != nil {
 		t.Fatalf("Get of a version 1 lease: %v", err)
@@ -73,23 +58,9 @@ func TestMigrateFromV1(t *testing.T) {
 // keeps its leases with an empty Job.Issuer, and then stores issuers.
 func TestMigrateFromV2(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "leases.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, db := oldDatabase(t, 2)
 	issued := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	for _, q := range []string{
-		`CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT`,
-		`INSERT INTO schema_version (version) VALUES (2)`,
-		migrations[0],
-		migrations[1],
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("creating a version 2 database: %v", err)
-		}
-	}
-	_, err = db.ExecContext(ctx, `INSERT INTO leases (id, issuer, role, subject,
+	_, err := db.ExecContext(ctx, `INSERT INTO leases (id, issuer, role, subject,
 		job_provider, job_repository, job_run_id, job_attempt, job_id, pr,
 		cred_serial, cred_key_id, cred_session, cred_role_id, cred_role_name,
 		decision_id, state, issued_at, expires_at, revoked_by)
@@ -107,10 +78,7 @@ func TestMigrateFromV2(t *testing.T) {
 
 	s := open(t, path)
 	defer s.Close()
-	var version int
-	if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != schemaVersion {
-		t.Errorf("schema version after Open = %d, %v; want %d", version, err, schemaVersion)
-	}
+	checkCurrentVersion(t, s)
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('leases') WHERE name = 'job_issuer'`).Scan(&hasIssuer); err != nil || hasIssuer != 1 {
 		t.Errorf("job_issuer columns after migration = %d, %v; want 1", hasIssuer, err)
 	}
@@ -142,5 +110,36 @@ func TestMigrateFromV2(t *testing.T) {
 	defer s2.Close()
 	if got, err := s2.Get(ctx, "old"); err != nil || got.Job != want {
 		t.Errorf("Get(old) after reopening = %+v, %v; want job %+v", got.Job, err, want)
+	}
+}
+
+// oldDatabase creates a lease database at schema version, as that version
+// of this package wrote it, and returns its path and an open handle.
+func oldDatabase(t *testing.T, version int) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "leases.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	steps := append([]string{
+		`CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT`,
+		fmt.Sprintf(`INSERT INTO schema_version (version) VALUES (%d)`, version),
+	}, migrations[:version]...)
+	for _, q := range steps {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("creating a version %d database: %v", version, err)
+		}
+	}
+	return path, db
+}
+
+// checkCurrentVersion checks that s's database is at schemaVersion.
+func checkCurrentVersion(t *testing.T, s *Store) {
+	t.Helper()
+	var version int
+	if err := s.db.QueryRow(`SELECT version FROM schema_version`).Scan(&version); err != nil || version != schemaVersion {
+		t.Errorf("schema version after Open = %d, %v; want %d", version, err, schemaVersion)
 	}
 }
