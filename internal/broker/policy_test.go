@@ -396,17 +396,8 @@ func TestPolicyDecideAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts")
 	}
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "policy.rego"), rolePolicy("a"))
 	ctx := context.Background()
-	eng, err := engine.Load(ctx, []string{dir}, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := LoadPolicy(ctx, []string{dir}, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, p := engineAndPolicy(t)
 	in := policyInput("a")
 	viaEngine := testing.AllocsPerRun(50, func() { _, _ = eng.Decide(ctx, in) })
 	viaPolicy := testing.AllocsPerRun(50, func() { _, _ = p.Decide(ctx, in) })
@@ -418,17 +409,8 @@ func TestPolicyDecideAllocs(t *testing.T) {
 // BenchmarkPolicyDecide compares Decide through Policy with Decide on the
 // engine directly: the indirection should cost nothing measurable.
 func BenchmarkPolicyDecide(b *testing.B) {
-	dir := b.TempDir()
-	writeFile(b, filepath.Join(dir, "policy.rego"), rolePolicy("a"))
 	ctx := context.Background()
-	eng, err := engine.Load(ctx, []string{dir}, engine.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := LoadPolicy(ctx, []string{dir}, engine.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	eng, p := engineAndPolicy(b)
 	in := policyInput("a")
 	for _, bc := range []struct {
 		name string
@@ -456,4 +438,22 @@ func BenchmarkPolicyDecide(b *testing.B) {
 			})
 		})
 	}
+}
+
+// engineAndPolicy loads one policy folder both as an engine and as a
+// Policy, to compare Decide through the two.
+func engineAndPolicy(tb testing.TB) (*engine.Engine, *Policy) {
+	tb.Helper()
+	dir := tb.TempDir()
+	writeFile(tb, filepath.Join(dir, "policy.rego"), rolePolicy("a"))
+	ctx := context.Background()
+	eng, err := engine.Load(ctx, []string{dir}, engine.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := LoadPolicy(ctx, []string{dir}, engine.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return eng, p
 }
