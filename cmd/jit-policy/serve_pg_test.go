@@ -18,6 +18,7 @@ import (
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/oidctest"
 	"github.com/jit-policy/jit-policy/internal/pgtest"
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
 // brokerProcess is a `jit-policy serve` child process.
@@ -25,7 +26,7 @@ type brokerProcess struct {
 	name     string
 	cmd      *exec.Cmd
 	addr     string
-	out, err *lockedBuffer
+	out, err *testproc.Buffer
 	exited   chan struct{} // closed once cmd.Wait returned
 	waitErr  error
 }
@@ -35,7 +36,7 @@ type brokerProcess struct {
 // it still runs.
 func startBrokerProcess(t *testing.T, name, bin, config string, env ...string) *brokerProcess {
 	t.Helper()
-	b := &brokerProcess{name: name, out: &lockedBuffer{}, err: &lockedBuffer{}, exited: make(chan struct{})}
+	b := &brokerProcess{name: name, out: &testproc.Buffer{}, err: &testproc.Buffer{}, exited: make(chan struct{})}
 	b.cmd = exec.Command(bin, "serve", "--config", config, "--addr", "127.0.0.1:0", "--drain", "5s")
 	b.cmd.Env = append(os.Environ(), env...)
 	b.cmd.Stderr = b.err

@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,30 +24,13 @@ import (
 
 	"github.com/jit-policy/jit-policy/internal/brokerapi"
 	"github.com/jit-policy/jit-policy/internal/oidctest"
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // servedBroker is runServe running in a goroutine.
 type servedBroker struct {
 	addr     string // host:port
-	out, err *lockedBuffer
+	out, err *testproc.Buffer
 	cancel   context.CancelFunc
 	done     chan int // receives runServe's exit code
 }
@@ -58,7 +40,7 @@ type servedBroker struct {
 func startServe(t *testing.T, e *pipelineEnv, mod func(*serveParams)) *servedBroker {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &servedBroker{out: &lockedBuffer{}, err: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	b := &servedBroker{out: &testproc.Buffer{}, err: &testproc.Buffer{}, cancel: cancel, done: make(chan int, 1)}
 	addr := make(chan string, 1)
 	p := serveParams{config: e.config, addr: "127.0.0.1:0", drain: 5 * time.Second, getenv: func(string) string { return "" },
 		listening: func(a string) { addr <- a }, out: b.out, err: b.err}

@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +30,7 @@ import (
 	"github.com/jit-policy/jit-policy/internal/lease/sqlitestore"
 	"github.com/jit-policy/jit-policy/internal/pipelinetest"
 	"github.com/jit-policy/jit-policy/internal/sshdtest"
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
 // brokerPolicy allows ssh/deploy, principal nobody, to repository
@@ -322,10 +322,10 @@ func revokedIn(t *testing.T, krl, certFile string) bool {
 type brokerProc struct {
 	url    string
 	cmd    *exec.Cmd
-	stdout *lockedBuffer
-	stderr *lockedBuffer // the JSON request log
-	exited chan struct{} // closed when the process has exited
-	err    error         // cmd.Wait's result, once exited is closed
+	stdout *testproc.Buffer
+	stderr *testproc.Buffer // the JSON request log
+	exited chan struct{}    // closed when the process has exited
+	err    error            // cmd.Wait's result, once exited is closed
 }
 
 // listening is serve's line once it accepts connections.
@@ -336,7 +336,7 @@ var listening = regexp.MustCompile(`(?m)^jit-policy serve: listening on (http://
 // at the end of the test if stop did not.
 func startBroker(t *testing.T, bin, config string) *brokerProc {
 	t.Helper()
-	b := &brokerProc{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	b := &brokerProc{stdout: &testproc.Buffer{}, stderr: &testproc.Buffer{}, exited: make(chan struct{})}
 	b.cmd = exec.Command(bin, "serve", "--config", config, "--addr", "127.0.0.1:0", "--drain", "10s")
 	b.cmd.Dir = filepath.Dir(config)
 	b.cmd.Env = hostEnv()
@@ -449,23 +449,4 @@ func (b *brokerProc) stop(t *testing.T) {
 	if b.err != nil || !strings.Contains(b.stdout.String(), "jit-policy serve: stopped") {
 		t.Errorf("jit-policy serve after SIGTERM: %v, stdout:\n%s", b.err, b.stdout.String())
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a process's output goroutine
-// and the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +28,7 @@ import (
 	"github.com/jit-policy/jit-policy/internal/oidctest"
 	"github.com/jit-policy/jit-policy/internal/pgtest"
 	"github.com/jit-policy/jit-policy/internal/pipelinetest"
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -48,24 +48,6 @@ allow if {
 grant := {"max_ttl_seconds": 600, "principals": ["nobody", "daemon"]}
 `
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // stack is a broker on the real pipeline: file CA, lease store, policy,
 // OIDC issuer.
 type stack struct {
@@ -73,7 +55,7 @@ type stack struct {
 	app  *app.App
 	srv  *broker.Server
 	url  string
-	logs *syncBuffer
+	logs *testproc.Buffer
 }
 
 // newStack serves env's config (edit, when set, rewrites it first).
@@ -89,7 +71,7 @@ func newStack(t testing.TB, env *pipelinetest.Env, tune func(*broker.Config)) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testproc.Buffer{}
 	cfg := broker.Config{
 		Exchange: x, Revoker: a.Revoker(), Lists: a.Lists(), RatePerSubject: rate.Inf,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -40,6 +40,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
 // InstallCommand installs the MinIO version this package was written for.
@@ -82,8 +84,8 @@ type Server struct {
 	// key (random).
 	RootUser, RootPassword string
 
-	roots     *x509.CertPool // trusts the server's certificate; nil without TLS
-	log       *syncBuffer    // the server's stdout and stderr
+	roots     *x509.CertPool   // trusts the server's certificate; nil without TLS
+	log       *testproc.Buffer // the server's stdout and stderr
 	once      sync.Once
 	transport *http.Transport // HTTPClient's without client certificates
 }
@@ -141,7 +143,7 @@ func Start(t testing.TB, opts Options) *Server {
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 		s.Endpoint = scheme + "://" + addr
-		s.log = &syncBuffer{}
+		s.log = &testproc.Buffer{}
 		var stop func()
 		stop, err = s.run(bin, env, filepath.Join(dir, fmt.Sprintf("data%d", attempt)), certsDir, addr, fmt.Sprintf("127.0.0.1:%d", ports[1]))
 		if err == nil {
@@ -151,7 +153,7 @@ func Start(t testing.TB, opts Options) *Server {
 					s.transport.CloseIdleConnections()
 				}
 				if t.Failed() {
-					t.Logf("miniotest: server output (tail):\n%s", s.log.tail(8000))
+					t.Logf("miniotest: server output (tail):\n%s", tail(s.log, 8000))
 				}
 			})
 			return s
@@ -160,7 +162,7 @@ func Start(t testing.TB, opts Options) *Server {
 			break // not a port taken meanwhile: retrying will not help
 		}
 	}
-	t.Fatalf("miniotest: %v\nserver output (tail):\n%s", err, s.log.tail(8000))
+	t.Fatalf("miniotest: %v\nserver output (tail):\n%s", err, tail(s.log, 8000))
 	return nil
 }
 

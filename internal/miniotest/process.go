@@ -4,7 +4,6 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,13 +12,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
 // run starts minio and waits until it is ready. On success it returns the
@@ -35,19 +34,8 @@ func (s *Server) run(bin string, env []string, data, certsDir, addr, consoleAddr
 	// goroutine's thread stays locked until minio has exited, so only the
 	// test process's death ends it early.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	started := make(chan error, 1)
-	exited := make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	if err := <-started; err != nil {
+	exited, err := testproc.StartTied(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
 	pid := cmd.Process.Pid
@@ -161,27 +149,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's writes and the
-// test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// tail returns the last n bytes of the output at most.
-func (b *syncBuffer) tail(n int) string {
+// tail returns the last n bytes of b's output at most.
+func tail(b *testproc.Buffer, n int) string {
 	s := b.String()
 	if len(s) > n {
 		s = "…" + s[len(s)-n:]

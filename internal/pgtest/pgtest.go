@@ -42,6 +42,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
 // Role is the login role that Start's and NewDatabase's DSNs connect as.
@@ -122,8 +124,8 @@ type server struct {
 	port     int
 	password string // Role's
 	proc     *os.Process
-	exited   chan struct{} // closed when the postmaster exits
-	log      *syncBuffer   // the postmaster's stdout and stderr
+	exited   <-chan struct{}  // closed when the postmaster exits
+	log      *testproc.Buffer // the postmaster's stdout and stderr
 }
 
 // dsn returns the URL that connects as Role over TCP to database db.

@@ -9,11 +9,12 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
 // dirPrefix names the server's temporary directory, in /tmp when root
@@ -93,7 +94,7 @@ func (s *server) run(bin string, cred *syscall.Credential) error {
 		return err
 	}
 	s.port = port
-	log := &syncBuffer{}
+	log := &testproc.Buffer{}
 	s.log = log
 	cmd := command(filepath.Join(bin, "postgres"), cred, s.dir, "-D", s.data,
 		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(port), "-k", s.data,
@@ -103,19 +104,8 @@ func (s *server) run(bin string, cred *syscall.Credential) error {
 	// started it exits: this goroutine's, locked to it until the postmaster
 	// has exited, so only the test process's death ends it early.
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
-	started := make(chan error, 1)
-	exited := make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	if err := <-started; err != nil {
+	exited, err := testproc.StartTied(cmd)
+	if err != nil {
 		return fmt.Errorf("starting postgres: %w", err)
 	}
 	s.proc, s.exited = cmd.Process, exited

@@ -1,10 +1,8 @@
 package pgtest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 )
 
@@ -44,23 +42,4 @@ func ServerLog(t testing.TB) string {
 	t.Helper()
 	Start(t)
 	return srv.log.String()
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer (the postmaster's
-// output copier) and readers at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
