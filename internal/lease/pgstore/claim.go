@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/lease/leasesql"
 )
 
 // Claim moves a Pending or Active lease to Revoking and returns it,
@@ -20,13 +21,13 @@ import (
 // takes over a claim. ErrClaimed if the lease is Revoked or claimed more
 // recently; ErrNotFound if there is no such lease.
 func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) (lease.Lease, error) {
-	l, err := scanLease(s.pool.QueryRow(ctx, `UPDATE jit_leases SET
+	l, err := leasesql.ScanLease(s.pool.QueryRow(ctx, `UPDATE jit_leases SET
 			prev_state = CASE state WHEN 'revoking' THEN prev_state ELSE state END,
 			state = 'revoking',
 			claimed_at = `+nowNS+`
 		WHERE id = $1 AND (state IN ('pending', 'active')
 			OR ($2::bigint > 0 AND state = 'revoking' AND claimed_at < `+nowNS+` - $2::bigint))
-		RETURNING `+columns, id, int64(staleAfter)))
+		RETURNING `+leasesql.Columns, id, int64(staleAfter)))
 	if err == nil {
 		return l, nil
 	}

@@ -2,10 +2,8 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,69 +42,15 @@ func testLease(id string) lease.Lease {
 // A second Store on the database (another process, later) sees the leases,
 // the claim and its earlier state, and the spent tokens.
 func TestReopenKeepsData(t *testing.T) {
-	ctx := context.Background()
 	dsn := pgtest.NewDatabase(t)
-	s := open(t, dsn)
-	if err := s.Put(ctx, testLease("a")); err != nil {
-		t.Fatalf("Put: %v", err)
-	}
-	if err := s.Activate(ctx, "a", lease.Credential{Serial: 43, KeyID: "jit/a"}); err != nil {
-		t.Fatalf("Activate: %v", err)
-	}
-	if _, err := s.Claim(ctx, "a", time.Hour); err != nil {
-		t.Fatalf("Claim: %v", err)
-	}
-	if err := s.UseToken(ctx, "jti-1", time.Now().Add(time.Hour)); err != nil {
-		t.Fatalf("UseToken: %v", err)
-	}
-	s.Close()
-
-	s = open(t, dsn)
-	defer s.Close()
-	if a, err := s.Get(ctx, "a"); err != nil || a.State != lease.Revoking || a.Credential.Serial != 43 {
-		t.Errorf("after reopen lease a = %+v, %v; want revoking, serial 43", a, err)
-	}
-	if _, err := s.Claim(ctx, "a", time.Hour); !errors.Is(err, lease.ErrClaimed) {
-		t.Errorf("Claim after reopen: got %v, want ErrClaimed", err)
-	}
-	if err := s.Release(ctx, "a"); err != nil {
-		t.Fatalf("Release after reopen: %v", err)
-	}
-	if a, _ := s.Get(ctx, "a"); a.State != lease.Active {
-		t.Errorf("after Release lease a is %q, want active", a.State)
-	}
-	if err := s.UseToken(ctx, "jti-1", time.Now().Add(time.Hour)); !errors.Is(err, lease.ErrReplayed) {
-		t.Errorf("UseToken after reopen: got %v, want ErrReplayed", err)
-	}
+	leasetest.ReopenKeepsData(t, func(t *testing.T) leasetest.GuardedStore { return open(t, dsn) })
 }
 
 // Concurrent Opens of a new database migrate it once.
 func TestConcurrentOpen(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.NewDatabase(t)
-	var wg sync.WaitGroup
-	stores := make([]*Store, 8)
-	for i := range stores {
-		wg.Go(func() {
-			s, err := Open(ctx, dsn)
-			if err != nil {
-				t.Errorf("concurrent Open: %v", err)
-				return
-			}
-			stores[i] = s
-			if err := s.Put(ctx, testLease(string(rune('a'+i)))); err != nil {
-				t.Errorf("Put after a concurrent Open: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	defer func() {
-		for _, s := range stores {
-			if s != nil {
-				s.Close()
-			}
-		}
-	}()
+	stores := leasetest.ConcurrentOpen(t, func() (*Store, error) { return Open(ctx, dsn) })
 	if stores[0] == nil {
 		t.FailNow()
 	}
@@ -125,14 +69,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	s, err := Open(ctx, dsn)
-	if err == nil {
-		s.Close()
-		t.Fatal("Open of a database with a newer schema succeeded, want an error")
-	}
-	if !strings.Contains(err.Error(), "upgrade jit-policy") {
-		t.Errorf("Open error %q does not say to upgrade jit-policy", err)
-	}
+	leasetest.NewerSchemaRefused(t, func() (lease.Store, error) { return Open(ctx, dsn) })
 }
 
 // Times and serials are stored as sqlitestore stores them: bigint Unix

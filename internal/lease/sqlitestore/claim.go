@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/lease/leasesql"
 )
 
 // Claim moves a Pending or Active lease to Revoking and returns it,
@@ -25,13 +26,13 @@ func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) 
 		if staleAfter > 0 {
 			staleBefore = now - int64(staleAfter)
 		}
-		l, err := scanLease(tx.QueryRowContext(ctx, `UPDATE leases SET
+		l, err := leasesql.ScanLease(tx.QueryRowContext(ctx, `UPDATE leases SET
 				prev_state = CASE state WHEN 'revoking' THEN prev_state ELSE state END,
 				state = 'revoking',
 				claimed_at = ?
 			WHERE id = ? AND (state IN ('pending', 'active')
 				OR (state = 'revoking' AND claimed_at < ?))
-			RETURNING `+columns, now, id, staleBefore))
+			RETURNING `+leasesql.Columns, now, id, staleBefore))
 		if err == nil {
 			claimed = l
 			return nil

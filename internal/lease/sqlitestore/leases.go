@@ -5,17 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/internal/lease/leasesql"
 )
-
-// columns lists a lease's columns in the order scanLease reads them.
-const columns = `id, issuer, role, subject,
-	job_issuer, job_provider, job_repository, job_run_id, job_attempt, job_id, pr,
-	cred_serial, cred_key_id, cred_session, cred_role_id, cred_role_name,
-	decision_id, state, issued_at, expires_at, revoked_at, revoked_by`
 
 // Put records a new lease in state Pending. l.State must be "" or Pending,
 // l.ID, l.IssuedAt and l.ExpiresAt set, RevokedAt and RevokedBy empty.
@@ -33,7 +26,7 @@ func (s *Store) put(ctx context.Context, tx *wtx, l lease.Lease) error {
 	if l.State == lease.Active {
 		state = lease.Active
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO leases (`+columns+`, prev_state, claimed_at)
+	res, err := tx.ExecContext(ctx, `INSERT INTO leases (`+leasesql.Columns+`, prev_state, claimed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, NULL)
 		ON CONFLICT (id) DO NOTHING`,
 		l.ID, l.Issuer, l.Role, l.Subject,
@@ -94,7 +87,7 @@ func stateOf(ctx context.Context, tx *wtx, id string) (lease.State, error) {
 
 // Get returns the lease with this id, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (lease.Lease, error) {
-	l, err := scanLease(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM leases WHERE id = ?`, id))
+	l, err := leasesql.ScanLease(s.db.QueryRowContext(ctx, `SELECT `+leasesql.Columns+` FROM leases WHERE id = ?`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return lease.Lease{}, fmt.Errorf("get lease %q: %w in %s", id, lease.ErrNotFound, s.path)
@@ -106,90 +99,15 @@ func (s *Store) Get(ctx context.Context, id string) (lease.Lease, error) {
 
 // List returns the leases that match f, ordered by IssuedAt, then id.
 func (s *Store) List(ctx context.Context, f lease.Filter) ([]lease.Lease, error) {
-	var (
-		where []string
-		args  []any
-	)
-	eq := func(col, v string) {
-		if v != "" {
-			where = append(where, col+" = ?")
-			args = append(args, v)
-		}
-	}
-	if len(f.States) > 0 {
-		where = append(where, "state IN (?"+strings.Repeat(", ?", len(f.States)-1)+")")
-		for _, st := range f.States {
-			args = append(args, string(st))
-		}
-	}
-	eq("issuer", f.Issuer)
-	eq("subject", f.Subject)
-	eq("job_issuer", f.Job.Issuer)
-	eq("job_provider", f.Job.Provider)
-	eq("job_repository", f.Job.Repository)
-	eq("job_run_id", f.Job.RunID)
-	eq("job_attempt", f.Job.Attempt)
-	eq("job_id", f.Job.JobID)
-	if f.PR != 0 {
-		where = append(where, "pr = ?")
-		args = append(args, int64(f.PR))
-	}
-	if !f.ExpiresBefore.IsZero() {
-		where = append(where, "expires_at < ?")
-		args = append(args, lease.ClampNanos(f.ExpiresBefore))
-	}
-	if !f.IssuedBefore.IsZero() {
-		where = append(where, "issued_at < ?")
-		args = append(args, lease.ClampNanos(f.IssuedBefore))
-	}
-	q := `SELECT ` + columns + ` FROM leases`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY issued_at, id`
-
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	where, args := leasesql.Where(f, func(int) string { return "?" })
+	rows, err := s.db.QueryContext(ctx, `SELECT `+leasesql.Columns+` FROM leases`+where+` ORDER BY issued_at, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list leases in %s: %w", s.path, err)
 	}
 	defer rows.Close()
-	var out []lease.Lease
-	for rows.Next() {
-		l, err := scanLease(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list leases in %s: %w", s.path, err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := leasesql.ScanLeases(rows)
+	if err != nil {
 		return nil, fmt.Errorf("list leases in %s: %w", s.path, err)
 	}
 	return out, nil
-}
-
-// scanLease reads one row of columns.
-func scanLease(row interface{ Scan(...any) error }) (lease.Lease, error) {
-	var (
-		l                           lease.Lease
-		pr, serial, issued, expires int64
-		state                       string
-		revokedAt                   sql.NullInt64
-	)
-	err := row.Scan(&l.ID, &l.Issuer, &l.Role, &l.Subject,
-		&l.Job.Issuer, &l.Job.Provider, &l.Job.Repository, &l.Job.RunID, &l.Job.Attempt, &l.Job.JobID, &pr,
-		&serial, &l.Credential.KeyID, &l.Credential.SessionName,
-		&l.Credential.AssumedRoleID, &l.Credential.RoleName,
-		&l.DecisionID, &state, &issued, &expires, &revokedAt, &l.RevokedBy)
-	if err != nil {
-		return lease.Lease{}, err
-	}
-	l.PR = int(pr)
-	l.Credential.Serial = uint64(serial)
-	l.State = lease.State(state)
-	l.IssuedAt = time.Unix(0, issued).UTC()
-	l.ExpiresAt = time.Unix(0, expires).UTC()
-	if revokedAt.Valid {
-		l.RevokedAt = time.Unix(0, revokedAt.Int64).UTC()
-	}
-	return l, nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,54 +39,11 @@ func testLease(id string) lease.Lease {
 	}
 }
 
+// A second Store on the file (another process, later) sees the leases, the
+// claim and its earlier state, and the spent tokens.
 func TestReopenKeepsData(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "leases.db")
-
-	s := open(t, path)
-	for _, id := range []string{"a", "b"} {
-		if err := s.Put(ctx, testLease(id)); err != nil {
-			t.Fatalf("Put(%s): %v", id, err)
-		}
-	}
-	if err := s.Activate(ctx, "a", lease.Credential{Serial: 43, KeyID: "jit/a"}); err != nil {
-		t.Fatalf("Activate: %v", err)
-	}
-	if _, err := s.Claim(ctx, "a", time.Hour); err != nil {
-		t.Fatalf("Claim: %v", err)
-	}
-	if err := s.UseToken(ctx, "jti-1", time.Now().Add(time.Hour)); err != nil {
-		t.Fatalf("UseToken: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-
-	s = open(t, path)
-	defer s.Close()
-	a, err := s.Get(ctx, "a")
-	if err != nil {
-		t.Fatalf("Get after reopen: %v", err)
-	}
-	if a.State != lease.Revoking || a.Credential.Serial != 43 || a.Subject != "alice" {
-		t.Errorf("after reopen lease a = %+v, want revoking, serial 43, subject alice", a)
-	}
-	// The claim and its earlier state survived.
-	if _, err := s.Claim(ctx, "a", time.Hour); !errors.Is(err, lease.ErrClaimed) {
-		t.Errorf("Claim after reopen: got %v, want ErrClaimed", err)
-	}
-	if err := s.Release(ctx, "a"); err != nil {
-		t.Fatalf("Release after reopen: %v", err)
-	}
-	if a, _ := s.Get(ctx, "a"); a.State != lease.Active {
-		t.Errorf("after Release lease a is %q, want active", a.State)
-	}
-	if l, err := s.List(ctx, lease.Filter{}); err != nil || len(l) != 2 {
-		t.Errorf("List after reopen: %d leases, %v; want 2", len(l), err)
-	}
-	if err := s.UseToken(ctx, "jti-1", time.Now().Add(time.Hour)); !errors.Is(err, lease.ErrReplayed) {
-		t.Errorf("UseToken after reopen: got %v, want ErrReplayed", err)
-	}
+	leasetest.ReopenKeepsData(t, func(t *testing.T) leasetest.GuardedStore { return open(t, path) })
 }
 
 func TestFileModesAndWAL(t *testing.T) {
@@ -155,14 +111,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(context.Background(), path)
-	if err == nil {
-		s.Close()
-		t.Fatal("Open of a database with a newer schema succeeded, want an error")
-	}
-	if !strings.Contains(err.Error(), "upgrade jit-policy") {
-		t.Errorf("Open error %q does not say to upgrade jit-policy", err)
-	}
+	leasetest.NewerSchemaRefused(t, func() (lease.Store, error) { return Open(context.Background(), path) })
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -187,27 +136,7 @@ func TestOpenErrors(t *testing.T) {
 // Concurrent Opens of a new file create and migrate it once.
 func TestConcurrentOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "leases.db")
-	var wg sync.WaitGroup
-	stores := make([]*Store, 8)
-	for i := range stores {
-		wg.Go(func() {
-			s, err := Open(context.Background(), path)
-			if err != nil {
-				t.Errorf("concurrent Open: %v", err)
-				return
-			}
-			stores[i] = s
-			if err := s.Put(context.Background(), testLease(string(rune('a'+i)))); err != nil {
-				t.Errorf("Put after a concurrent Open: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	for _, s := range stores {
-		if s != nil {
-			s.Close()
-		}
-	}
+	leasetest.ConcurrentOpen(t, func() (*Store, error) { return Open(context.Background(), path) })
 }
 
 // Two Stores on one file share no Go lock: SQLite's lock alone must make
