@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -73,7 +72,7 @@ func New(cfg config.PullRequests, token string, hc *http.Client) (*Client, error
 	if api == "" {
 		api = config.DefaultGitHubAPI
 	}
-	base, err := apiURL(api)
+	base, err := httpretry.BaseURL(api)
 	if err != nil {
 		return nil, fmt.Errorf("prfacts: GitHub API URL: %w", err)
 	}
@@ -178,17 +177,7 @@ func (c *Client) SSHKeys(ctx context.Context, login string) ([]string, error) {
 
 // call runs one go-github call with retries.
 func (c *Client) call(ctx context.Context, fn func() (*github.Response, error)) (*github.Response, error) {
-	var resp *github.Response
-	err := c.retry.Do(ctx, func() (httpretry.Outcome, error) {
-		var err error
-		resp, err = fn()
-		var hr *http.Response
-		if resp != nil {
-			hr = resp.Response
-		}
-		return httpretry.Classify(ctx, hr, err), err
-	})
-	return resp, err
+	return c.retry.GitHub(ctx, httpretry.Classify, fn)
 }
 
 // apiError names the object and the HTTP status of a failed call.
@@ -217,20 +206,6 @@ func checkRepo(owner, repo string) error {
 		return fmt.Errorf("prfacts: %q/%q is not a valid repository", owner, repo)
 	}
 	return nil
-}
-
-// apiURL parses an API base URL and gives it the trailing slash that
-// relative resolution needs.
-func apiURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an absolute http(s) URL", s)
-	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	u.RawPath = ""
-	return u, nil
 }
 
 // short is the abbreviated commit id.

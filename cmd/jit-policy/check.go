@@ -13,11 +13,9 @@ import (
 
 	"github.com/jit-policy/jit-policy/action/event"
 	"github.com/jit-policy/jit-policy/action/ghcmd"
-	"github.com/jit-policy/jit-policy/action/idtoken"
 	"github.com/jit-policy/jit-policy/action/prcheck"
 	"github.com/jit-policy/jit-policy/action/prfacts"
 	"github.com/jit-policy/jit-policy/action/prreport"
-	"github.com/jit-policy/jit-policy/internal/app"
 	"github.com/jit-policy/jit-policy/internal/config"
 	"github.com/jit-policy/jit-policy/internal/exchange"
 )
@@ -70,17 +68,11 @@ func runCheck(ctx context.Context, p checkParams) int {
 		fmt.Fprintln(p.err, err)
 		return exitError
 	}
-	rt, err := app.Open(ctx, p.config, p.getenv)
-	if err != nil {
-		fmt.Fprintln(p.err, err)
+	rt, x, ok := openExchange(ctx, p.config, p.getenv, p.err, "")
+	if !ok {
 		return exitError
 	}
 	defer rt.Close()
-	x, err := rt.Exchange(ctx, p.err)
-	if err != nil {
-		fmt.Fprintln(p.err, err)
-		return exitError
-	}
 	facts, err := prfacts.New(*rt.Config.PullRequests, prfacts.Token(p.getenv), p.http)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
@@ -131,13 +123,7 @@ func (p checkParams) readEvent() (event.Event, error) {
 // trusted proves with this job's own OIDC token that it runs a workflow
 // of the default branch.
 func (p checkParams) trusted(ctx context.Context, x *exchange.Exchange, cfg *config.Config, ev event.Event) error {
-	var raw string
-	var err error
-	if p.tokenFile != "" {
-		raw, err = idtoken.FromFile(p.tokenFile)
-	} else {
-		raw, err = issueParams{audience: p.audience, getenv: p.getenv}.token(ctx, cfg)
-	}
+	raw, err := issueParams{tokenFile: p.tokenFile, audience: p.audience, getenv: p.getenv}.token(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("getting this job's OIDC token (the job needs permissions: id-token: write): %w", err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jit-policy/jit-policy/action/idtoken"
-	"github.com/jit-policy/jit-policy/internal/app"
 	"github.com/jit-policy/jit-policy/internal/brokerapi"
 	"github.com/jit-policy/jit-policy/internal/brokerclient"
 	"github.com/jit-policy/jit-policy/internal/config"
@@ -91,17 +90,11 @@ func runIssue(ctx context.Context, p issueParams) int {
 	if p.broker != "" {
 		return runIssueBroker(ctx, p)
 	}
-	rt, err := app.Open(ctx, p.config, p.getenv)
-	if err != nil {
-		fmt.Fprintln(p.err, err)
+	rt, x, ok := openExchange(ctx, p.config, p.getenv, p.err, "denied: ")
+	if !ok {
 		return exitError
 	}
 	defer rt.Close()
-	x, err := rt.Exchange(ctx, p.err)
-	if err != nil {
-		fmt.Fprintf(p.err, "denied: %v\n", err)
-		return exitError
-	}
 	req, token, err := p.request(ctx, rt.Config)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
@@ -207,24 +200,35 @@ func (p issueParams) request(ctx context.Context, cfg *config.Config) (exchange.
 	return req, token, err
 }
 
+// token is the job's OIDC ID token; the GitHub runner is asked for
+// --audience, else for the audience of the config's only OIDC issuer
+// (cfg nil: a broker's, which --audience must give).
 func (p issueParams) token(ctx context.Context, cfg *config.Config) (string, error) {
-	switch {
-	case p.tokenFile != "":
-		return idtoken.FromFile(p.tokenFile)
-	case p.tokenEnv != "":
-		return idtoken.FromGitLab(p.tokenEnv, p.getenv)
-	}
 	aud := p.audience
 	if aud == "" && cfg != nil && len(cfg.OIDC) == 1 {
 		aud = cfg.OIDC[0].Audience
 	}
-	switch {
-	case aud == "" && cfg == nil:
-		return "", errors.New("--broker: say which audience to request from the runner with --audience (the broker's), or give --token or --token-env")
-	case aud == "":
-		return "", errors.New("several OIDC issuers are configured: say which audience to request with --audience")
+	noAudience := errors.New("several OIDC issuers are configured: say which audience to request with --audience")
+	if cfg == nil {
+		noAudience = errors.New("--broker: say which audience to request from the runner with --audience (the broker's), or give --token or --token-env")
 	}
-	return idtoken.FromGitHubRunner(ctx, &http.Client{Timeout: 10 * time.Second}, aud, p.getenv)
+	return jobToken(ctx, p.tokenFile, p.tokenEnv, aud, p.getenv, noAudience)
+}
+
+// jobToken returns the job's OIDC ID token: from the file tokenFile
+// (--token), else from the variable tokenEnv (--token-env, GitLab
+// id_tokens), else from the GitHub runner for audience (--audience);
+// with no audience it returns noAudience, which says what to give.
+func jobToken(ctx context.Context, tokenFile, tokenEnv, audience string, getenv func(string) string, noAudience error) (string, error) {
+	switch {
+	case tokenFile != "":
+		return idtoken.FromFile(tokenFile)
+	case tokenEnv != "":
+		return idtoken.FromGitLab(tokenEnv, getenv)
+	case audience == "":
+		return "", noAudience
+	}
+	return idtoken.FromGitHubRunner(ctx, &http.Client{Timeout: 10 * time.Second}, audience, getenv)
 }
 
 func readSmall(name string) ([]byte, error) {

@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/jit-policy/jit-policy/internal/app"
 	"github.com/jit-policy/jit-policy/internal/lease"
 )
 
@@ -64,19 +62,12 @@ func runLeases(ctx context.Context, p leasesParams) int {
 		fmt.Fprintf(p.err, "--format %q: use table or json\n", p.format)
 		return exitUsage
 	}
-	f := lease.Filter{States: states, Subject: p.subject, Issuer: p.issuer, PR: p.pr}
-	job, err := parseJob(p.job)
-	if err != nil {
-		fmt.Fprintln(p.err, err)
-		return exitUsage
-	}
-	f.Job = job
-	rt, err := app.Open(ctx, p.config, os.Getenv)
-	if err != nil {
-		fmt.Fprintln(p.err, err)
+	rt, job, ok := openForJob(ctx, p.config, p.job, p.err)
+	if !ok {
 		return exitUsage
 	}
 	defer rt.Close()
+	f := lease.Filter{States: states, Subject: p.subject, Issuer: p.issuer, PR: p.pr, Job: job}
 	ls, err := rt.Leases.List(ctx, f)
 	if err != nil {
 		fmt.Fprintln(p.err, err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jit-policy/jit-policy/action/idtoken"
 	"github.com/jit-policy/jit-policy/internal/app"
 	"github.com/jit-policy/jit-policy/internal/brokerapi"
 	"github.com/jit-policy/jit-policy/internal/brokerclient"
@@ -75,19 +73,12 @@ func runRevoke(ctx context.Context, p revokeParams) int {
 		fmt.Fprintln(p.err, "--token, --token-env and --audience go with --broker")
 		return exitUsage
 	}
-	f := lease.Filter{}
-	job, err := parseJob(p.job)
-	if err != nil {
-		fmt.Fprintln(p.err, err)
-		return exitUsage
-	}
-	f.Job = job
-	rt, err := app.Open(ctx, p.config, os.Getenv)
-	if err != nil {
-		fmt.Fprintln(p.err, err)
+	rt, job, ok := openForJob(ctx, p.config, p.job, p.err)
+	if !ok {
 		return exitUsage
 	}
 	defer rt.Close()
+	f := lease.Filter{Job: job}
 	now := time.Now()
 	var rep revocation.Report
 	switch {
@@ -101,6 +92,7 @@ func runRevoke(ctx context.Context, p revokeParams) int {
 		if p.expired {
 			f.ExpiresBefore = now
 		}
+		var err error
 		if rep, err = rt.Revoker().RevokeMatching(ctx, f, lease.ByManual, now); err != nil {
 			fmt.Fprintln(p.err, err)
 			return exitLeftUnrevoked
@@ -123,17 +115,8 @@ func runRevokeBroker(ctx context.Context, p revokeParams) int {
 	if p.getenv == nil {
 		p.getenv = os.Getenv
 	}
-	var token string
-	switch {
-	case p.tokenFile != "":
-		token, err = idtoken.FromFile(p.tokenFile)
-	case p.tokenEnv != "":
-		token, err = idtoken.FromGitLab(p.tokenEnv, p.getenv)
-	case p.audience == "":
-		err = errors.New("--broker: give --token FILE, --token-env NAME, or --audience (the broker's) to request a token from the GitHub runner")
-	default:
-		token, err = idtoken.FromGitHubRunner(ctx, &http.Client{Timeout: 10 * time.Second}, p.audience, p.getenv)
-	}
+	token, err := jobToken(ctx, p.tokenFile, p.tokenEnv, p.audience, p.getenv,
+		errors.New("--broker: give --token FILE, --token-env NAME, or --audience (the broker's) to request a token from the GitHub runner"))
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return exitUsage

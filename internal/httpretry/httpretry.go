@@ -8,7 +8,8 @@
 // repeats the attempt as the outcomes allow. Callers that must not
 // repeat a request the server may have acted on (a create that failed
 // with a network error or 5xx) retry only outcomes with
-// [Outcome.RateLimited] set.
+// [Outcome.RateLimited] set. [Policy.GitHub] wraps one go-github call,
+// and [BaseURL] checks the base URL of the API such a client calls.
 package httpretry
 
 import (

@@ -160,17 +160,7 @@ func (g *githubProvider) pullRequest(ctx context.Context, c *checker, l lease.Le
 
 // call runs one go-github call with retries.
 func (g *githubProvider) call(ctx context.Context, c *checker, fn func() (*github.Response, error)) (*github.Response, error) {
-	var resp *github.Response
-	err := c.retry.Do(ctx, func() (httpretry.Outcome, error) {
-		var err error
-		resp, err = fn()
-		var hr *http.Response
-		if resp != nil {
-			hr = resp.Response
-		}
-		return classify(ctx, hr, err), err
-	})
-	return resp, err
+	return c.retry.GitHub(ctx, classify, fn)
 }
 
 // githubError names the provider, the object, the repository and the
@@ -208,19 +198,9 @@ func positive(s string) (int64, error) {
 	return n, nil
 }
 
-// apiURL parses an API base URL and gives it the trailing slash that
-// relative resolution needs.
-func apiURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an absolute http(s) URL", s)
-	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	u.RawPath = ""
-	return u, nil
-}
+// apiURL parses a provider's API base URL (GitHub's or GitLab's) with
+// [httpretry.BaseURL].
+func apiURL(s string) (*url.URL, error) { return httpretry.BaseURL(s) }
 
 func orNone(s string) string {
 	if s == "" {
