@@ -182,15 +182,7 @@ func TestRunAWS(t *testing.T) {
 	// Masks: the secrets and the account, before any other line, and
 	// nowhere else in the step's log.
 	secrets := []string{outs["aws-secret-access-key"], outs["aws-session-token"]}
-	out := lines(j.stdout.String())
-	firstOther := slices.IndexFunc(out, func(l string) bool { return !strings.HasPrefix(l, "::add-mask::") })
-	if firstOther < 0 {
-		firstOther = len(out)
-	}
-	masked := map[string]bool{}
-	for _, l := range out[:firstOther] {
-		masked[strings.TrimPrefix(l, "::add-mask::")] = true
-	}
+	out, firstOther, masked := leadingMasks(j.stdout.String())
 	for _, s := range append(slices.Clone(secrets), awsTestAccount) {
 		if !masked[s] {
 			t.Fatalf("%q is not masked before the first other line:\n%s", s, j.stdout.String())
@@ -334,23 +326,15 @@ func TestRunAWSBadInputs(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			j := e.newAWSJob(t, "bad"+string(rune('a'+i)), tc.inputs)
-			for k, v := range tc.env {
-				j.env[k] = v
-			}
-			before := len(e.oidc.Requests())
-			if code := j.run(); code != ExitError {
-				t.Fatalf("exit %d, want %d\n%s", code, ExitError, j.stdout.String())
-			}
+			tokens := j.runRefused(tc.env)
 			if !strings.Contains(j.stdout.String(), tc.want) {
 				t.Fatalf("stdout:\n%s\nwant %q", j.stdout.String(), tc.want)
 			}
 			if strings.Contains(j.stdout.String(), "[default") {
 				t.Fatalf("the error echoes the input:\n%s", j.stdout.String())
 			}
-			for _, r := range e.oidc.Requests()[before:] {
-				if strings.HasPrefix(r, "GET /token") {
-					t.Fatalf("requested a token: %s", r)
-				}
+			if len(tokens) > 0 {
+				t.Fatalf("requested a token: %s", tokens[0])
 			}
 			for _, f := range []string{j.output, j.state, j.envFile} {
 				if s := mustRead(t, f); s != "" {

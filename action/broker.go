@@ -119,20 +119,7 @@ func claimsOf(token string) (string, lease.Job) {
 	if json.Unmarshal(raw, &c) != nil {
 		return "", lease.Job{}
 	}
-	s := func(k string) string {
-		switch v := c[k].(type) {
-		case string:
-			return v
-		case nil:
-			return ""
-		default:
-			return fmt.Sprint(v)
-		}
-	}
-	if s("project_path") != "" {
-		return s("sub"), lease.Job{Provider: "gitlab", Repository: s("project_path"), RunID: s("pipeline_id"), JobID: s("job_id")}
-	}
-	return s("sub"), lease.Job{Provider: "github", Repository: s("repository"), RunID: s("run_id"), Attempt: s("run_attempt"), JobID: s("check_run_id")}
+	return issuers.ClaimString(c, "sub"), exchange.JobOfClaims(c)
 }
 
 // revokeBroker is the post step's revocation through the broker named in

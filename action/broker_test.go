@@ -21,7 +21,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/jit-policy/jit-policy/action/ghcmd"
 	"github.com/jit-policy/jit-policy/internal/brokerapi"
 	"github.com/jit-policy/jit-policy/internal/oidctest"
 )
@@ -207,34 +206,19 @@ func audienceOf(token string) string {
 // runner files, and a config path that does not exist (nothing local may
 // be opened).
 type brokerJob struct {
-	t                                           *testing.T
-	b                                           *fakeBroker
-	runner                                      *oidctest.Issuer
-	env                                         oidctest.Env
-	output, state, envFile, summary, runnerTemp string
-	stdout, stderr                              strings.Builder
+	runnerStep
+	b              *fakeBroker
+	runner         *oidctest.Issuer
+	stdout, stderr strings.Builder
 }
 
 func newBrokerJob(t *testing.T, b *fakeBroker) *brokerJob {
 	t.Helper()
 	runner := oidctest.NewIssuer(t)
 	d := t.TempDir()
-	j := &brokerJob{t: t, b: b, runner: runner, env: runner.RunnerEnv(), runnerTemp: filepath.Join(d, "tmp")}
-	if err := os.MkdirAll(j.runnerTemp, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	j.output, j.state, j.envFile, j.summary = filepath.Join(d, "output"), filepath.Join(d, "state"), filepath.Join(d, "env"), filepath.Join(d, "summary")
-	for _, f := range []string{j.output, j.state, j.envFile, j.summary} {
-		mustWrite(t, f, "")
-	}
-	for k, v := range map[string]string{
-		ghcmd.EnvOutput: j.output, ghcmd.EnvState: j.state, ghcmd.EnvEnv: j.envFile, ghcmd.EnvSummary: j.summary,
-		"RUNNER_TEMP": j.runnerTemp, "GITHUB_ACTIONS": "true",
-		InputEnv(InputRole): "deploy", InputEnv(InputGenerateKey): "true", InputEnv(InputConfig): filepath.Join(d, "no-such-config.yaml"),
-		InputEnv(InputBroker): b.srv.URL, InputEnv(InputAudience): brokerAudience,
-	} {
-		j.env[k] = v
-	}
+	j := &brokerJob{runnerStep: newRunnerStep(t, d, runner.RunnerEnv(), filepath.Join(d, "no-such-config.yaml")), b: b, runner: runner}
+	j.env[InputEnv(InputBroker)] = b.srv.URL
+	j.env[InputEnv(InputAudience)] = brokerAudience
 	return j
 }
 
@@ -264,15 +248,6 @@ func (j *brokerJob) post(extra map[string]string) int {
 		env[StateEnv(k)] = v
 	}
 	return Post(context.Background(), PostParams{Getenv: env.Get, Stdout: &j.stdout, Stderr: &j.stderr, HTTPClient: j.runner.Client(), BrokerClient: j.b.srv.Client()})
-}
-
-func (j *brokerJob) parse(path string) map[string]string {
-	j.t.Helper()
-	m, err := ghcmd.Parse(mustRead(j.t, path))
-	if err != nil {
-		j.t.Fatalf("%s: %v", filepath.Base(path), err)
-	}
-	return m
 }
 
 // runnerTokens returns the audiences the runner endpoint was asked for.
@@ -345,15 +320,7 @@ func TestBrokerActionRunAndPost(t *testing.T) {
 
 	// Masks: the token and every key line, before anything else; no secret
 	// anywhere else.
-	out := lines(j.stdout.String())
-	firstOther := slices.IndexFunc(out, func(l string) bool { return !strings.HasPrefix(l, "::add-mask::") })
-	if firstOther < 0 {
-		firstOther = len(out)
-	}
-	masked := map[string]bool{}
-	for _, l := range out[:firstOther] {
-		masked[strings.TrimPrefix(l, "::add-mask::")] = true
-	}
+	out, firstOther, masked := leadingMasks(j.stdout.String())
 	secrets := maskLinesOf(t, outs["private-key"])
 	for _, s := range append(secrets, issueToken) {
 		if !masked[s] {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,37 +60,61 @@ func newTestEnv(t *testing.T) *testEnv {
 	return &testEnv{dir: pe.Dir, config: pe.Config, oidc: pe.OIDC, ca: ca, krl: pe.KRL, leases: pe.Leases}
 }
 
+// runnerStep is what the runner gives a job step: its environment (the
+// token endpoint, the variables naming the runner's files, the inputs) and
+// those files.
+type runnerStep struct {
+	t                                           *testing.T
+	env                                         oidctest.Env
+	output, state, envFile, summary, runnerTemp string
+}
+
+// newRunnerStep creates the runner's files, empty, and RUNNER_TEMP under
+// dir, and adds to env (the token endpoint's) the variables naming them,
+// GITHUB_ACTIONS and the inputs role deploy, generate-key and config.
+func newRunnerStep(t *testing.T, dir string, env oidctest.Env, config string) runnerStep {
+	t.Helper()
+	s := runnerStep{t: t, env: env, runnerTemp: filepath.Join(dir, "tmp")}
+	if err := os.MkdirAll(s.runnerTemp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s.output, s.state, s.envFile, s.summary = filepath.Join(dir, "output"), filepath.Join(dir, "state"), filepath.Join(dir, "env"), filepath.Join(dir, "summary")
+	for _, f := range []string{s.output, s.state, s.envFile, s.summary} {
+		mustWrite(t, f, "")
+	}
+	for k, v := range map[string]string{
+		ghcmd.EnvOutput: s.output, ghcmd.EnvState: s.state, ghcmd.EnvEnv: s.envFile, ghcmd.EnvSummary: s.summary,
+		"RUNNER_TEMP": s.runnerTemp, "GITHUB_ACTIONS": "true",
+		InputEnv(InputRole): "deploy", InputEnv(InputGenerateKey): "true", InputEnv(InputConfig): config,
+	} {
+		s.env[k] = v
+	}
+	return s
+}
+
+// parse reads one of the step's runner files.
+func (s *runnerStep) parse(path string) map[string]string {
+	s.t.Helper()
+	m, err := ghcmd.Parse(mustRead(s.t, path))
+	if err != nil {
+		s.t.Fatalf("%s: %v", filepath.Base(path), err)
+	}
+	return m
+}
+
 // job is one job's step: its environment (inputs, the runner's files and
 // token endpoint) and what the step printed.
 type job struct {
-	t                                           *testing.T
-	e                                           *testEnv
-	env                                         oidctest.Env
-	output, state, envFile, summary, runnerTemp string
-	stdout, stderr                              bytes.Buffer
+	runnerStep
+	e              *testEnv
+	stdout, stderr bytes.Buffer
 }
 
 // newJob returns a job with inputs role deploy, generate-key and the
 // env's config, and fresh runner files.
 func (e *testEnv) newJob(t *testing.T, name string) *job {
 	t.Helper()
-	d := filepath.Join(e.dir, "jobs", name)
-	j := &job{t: t, e: e, env: e.oidc.RunnerEnv(), runnerTemp: filepath.Join(d, "tmp")}
-	if err := os.MkdirAll(j.runnerTemp, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	j.output, j.state, j.envFile, j.summary = filepath.Join(d, "output"), filepath.Join(d, "state"), filepath.Join(d, "env"), filepath.Join(d, "summary")
-	for _, f := range []string{j.output, j.state, j.envFile, j.summary} {
-		mustWrite(t, f, "")
-	}
-	for k, v := range map[string]string{
-		ghcmd.EnvOutput: j.output, ghcmd.EnvState: j.state, ghcmd.EnvEnv: j.envFile, ghcmd.EnvSummary: j.summary,
-		"RUNNER_TEMP": j.runnerTemp, "GITHUB_ACTIONS": "true",
-		InputEnv(InputRole): "deploy", InputEnv(InputGenerateKey): "true", InputEnv(InputConfig): e.config,
-	} {
-		j.env[k] = v
-	}
-	return j
+	return &job{runnerStep: newRunnerStep(t, filepath.Join(e.dir, "jobs", name), e.oidc.RunnerEnv(), e.config), e: e}
 }
 
 // run runs the main step and returns its exit code.
@@ -97,6 +123,26 @@ func (j *job) run() int {
 	j.stdout.Reset()
 	j.stderr.Reset()
 	return Run(context.Background(), RunParams{Getenv: j.env.Get, Stdout: &j.stdout, Stderr: &j.stderr, HTTPClient: j.e.oidc.Client()})
+}
+
+// runRefused runs the main step with env on top of the job's
+// environment, fails the test unless the step exits ExitError, and returns
+// the token requests (GET /token) the runner's endpoint got during the
+// run: a step that refuses its inputs asks for none.
+func (j *job) runRefused(env map[string]string) []string {
+	j.t.Helper()
+	maps.Copy(j.env, env)
+	before := len(j.e.oidc.Requests())
+	if code := j.run(); code != ExitError {
+		j.t.Fatalf("exit %d, want %d\n%s", code, ExitError, j.stdout.String())
+	}
+	var tokens []string
+	for _, r := range j.e.oidc.Requests()[before:] {
+		if strings.HasPrefix(r, "GET /token") {
+			tokens = append(tokens, r)
+		}
+	}
+	return tokens
 }
 
 // post runs the post step with the state the main step saved, as the
@@ -113,16 +159,6 @@ func (j *job) post() int {
 		env[StateEnv(k)] = v
 	}
 	return Post(context.Background(), PostParams{Getenv: env.Get, Stdout: &j.stdout, Stderr: &j.stderr})
-}
-
-// parse reads one of the job's runner files.
-func (j *job) parse(path string) map[string]string {
-	j.t.Helper()
-	m, err := ghcmd.Parse(mustRead(j.t, path))
-	if err != nil {
-		j.t.Fatalf("%s: %v", filepath.Base(path), err)
-	}
-	return m
 }
 
 // cert parses the certificate output.
@@ -167,6 +203,22 @@ func mustRead(t testing.TB, path string) string {
 
 // lines splits output into lines.
 func lines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
+
+// leadingMasks reads a step's stdout: its lines, the index of the first
+// line that is not an ::add-mask:: command (len(out) when there is none),
+// and the values the ::add-mask:: lines before it mask.
+func leadingMasks(stdout string) (out []string, firstOther int, masked map[string]bool) {
+	out = lines(stdout)
+	firstOther = slices.IndexFunc(out, func(l string) bool { return !strings.HasPrefix(l, "::add-mask::") })
+	if firstOther < 0 {
+		firstOther = len(out)
+	}
+	masked = map[string]bool{}
+	for _, l := range out[:firstOther] {
+		masked[strings.TrimPrefix(l, "::add-mask::")] = true
+	}
+	return out, firstOther, masked
+}
 
 // pemEncode encodes a PEM block.
 func pemEncode(b *pem.Block) []byte { return pem.EncodeToMemory(b) }

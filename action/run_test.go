@@ -153,15 +153,7 @@ func TestRunMasksSecrets(t *testing.T) {
 	if len(secrets) < 3 {
 		t.Fatalf("private key has %d lines", len(secrets))
 	}
-	out := lines(j.stdout.String())
-	firstOther := slices.IndexFunc(out, func(l string) bool { return !strings.HasPrefix(l, "::add-mask::") })
-	if firstOther < 0 {
-		firstOther = len(out)
-	}
-	masked := map[string]bool{}
-	for _, l := range out[:firstOther] {
-		masked[strings.TrimPrefix(l, "::add-mask::")] = true
-	}
+	_, firstOther, masked := leadingMasks(j.stdout.String())
 	for _, s := range secrets {
 		if !masked[s] {
 			t.Errorf("key line %q is not masked before the first other line", s)
@@ -266,20 +258,12 @@ func TestRunErrors(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			j := e.newJob(t, "err"+string(rune('a'+i)))
-			for k, v := range tc.env {
-				j.env[k] = v
-			}
-			before := len(e.oidc.Requests())
-			if code := j.run(); code != ExitError {
-				t.Fatalf("exit %d, want %d\n%s", code, ExitError, j.stdout.String())
-			}
+			tokens := j.runRefused(tc.env)
 			if !strings.Contains(j.stdout.String(), tc.want) {
 				t.Errorf("stdout:\n%s\nwant a line starting %q", j.stdout.String(), tc.want)
 			}
-			for _, r := range e.oidc.Requests()[before:] {
-				if strings.HasPrefix(r, "GET /token") {
-					t.Errorf("requested a token: %s", r)
-				}
+			for _, r := range tokens {
+				t.Errorf("requested a token: %s", r)
 			}
 			if s := mustRead(t, j.state); s != "" {
 				t.Errorf("state written: %q", s)

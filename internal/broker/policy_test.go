@@ -34,6 +34,20 @@ func writeFile(t testing.TB, path, src string) {
 	}
 }
 
+// loadRolePolicy writes rolePolicy(role) to policy.rego in a fresh folder
+// and loads that folder; it returns the file, for the test to rewrite, and
+// the Policy.
+func loadRolePolicy(t testing.TB, role string) (string, *Policy) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "policy.rego")
+	writeFile(t, file, rolePolicy(role))
+	p, err := LoadPolicy(context.Background(), []string{filepath.Dir(file)}, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, p
+}
+
 func policyInput(role string) engine.Input {
 	return engine.Input{
 		Version: engine.Version,
@@ -172,13 +186,7 @@ func TestLoadPolicyFirstLoadMustSucceed(t *testing.T) {
 }
 
 func TestPolicyReloadKeepsPrevious(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "policy.rego")
-	writeFile(t, file, rolePolicy("a"))
-	p, err := LoadPolicy(context.Background(), []string{dir}, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, p := loadRolePolicy(t, "a")
 	at, rev := p.Loaded()
 
 	for name, src := range map[string]string{
@@ -216,13 +224,8 @@ func TestPolicyReloadKeepsPrevious(t *testing.T) {
 }
 
 func TestPolicyWatch(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "policy.rego")
-	writeFile(t, file, rolePolicy("a"))
-	p, err := LoadPolicy(context.Background(), []string{dir}, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, p := loadRolePolicy(t, "a")
+	dir := filepath.Dir(file)
 	if !allowed(t, p, "a") {
 		t.Fatalf("role a denied by the first policy")
 	}
@@ -242,7 +245,7 @@ func TestPolicyWatch(t *testing.T) {
 
 	// A broken policy is reported and the last good one stays.
 	writeFile(t, file, brokenPolicy)
-	err = nextReload(t, reloads)
+	err := nextReload(t, reloads)
 	if err == nil || !strings.Contains(err.Error(), "policy.rego") || !strings.Contains(err.Error(), "stays in force") {
 		t.Fatalf("reload of a broken policy reported %v, want an error naming policy.rego", err)
 	}
@@ -284,12 +287,7 @@ func TestPolicyWatchSIGHUP(t *testing.T) {
 	signal.Notify(safety, syscall.SIGHUP)
 	defer signal.Stop(safety)
 
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "policy.rego"), rolePolicy("a"))
-	p, err := LoadPolicy(context.Background(), []string{dir}, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := loadRolePolicy(t, "a")
 	at, _ := p.Loaded()
 	var ok, failed atomic.Int32
 	startWatch(t, p, func(err error) {
@@ -323,13 +321,7 @@ func TestPolicyWatchSIGHUP(t *testing.T) {
 }
 
 func TestPolicyConcurrentDecideAndReload(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "policy.rego")
-	writeFile(t, file, rolePolicy("a"))
-	p, err := LoadPolicy(context.Background(), []string{dir}, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, p := loadRolePolicy(t, "a")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 

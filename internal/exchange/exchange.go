@@ -192,20 +192,20 @@ func identity(issuer, id string, job lease.Job, pr int, subject string) lease.Cr
 // run_attempt and check_run_id claims, or GitLab's project_path,
 // pipeline_id and job_id.
 func JobOf(c *oidc.Claims) lease.Job {
-	s := func(k string) string {
-		switch v := c.All[k].(type) {
-		case string:
-			return v
-		case nil:
-			return ""
-		default:
-			return fmt.Sprint(v)
-		}
-	}
+	j := JobOfClaims(c.All)
+	j.Issuer = c.Issuer
+	return j
+}
+
+// JobOfClaims is JobOf for a token's claims alone, as a client that only
+// decodes the token (without verifying it) has them: the same job, with
+// Issuer left empty.
+func JobOfClaims(claims map[string]any) lease.Job {
+	s := func(k string) string { return issuers.ClaimString(claims, k) }
 	if s("project_path") != "" {
-		return lease.Job{Issuer: c.Issuer, Provider: "gitlab", Repository: s("project_path"), RunID: s("pipeline_id"), JobID: s("job_id")}
+		return lease.Job{Provider: "gitlab", Repository: s("project_path"), RunID: s("pipeline_id"), JobID: s("job_id")}
 	}
-	return lease.Job{Issuer: c.Issuer, Provider: "github", Repository: s("repository"), RunID: s("run_id"), Attempt: s("run_attempt"), JobID: s("check_run_id")}
+	return lease.Job{Provider: "github", Repository: s("repository"), RunID: s("run_id"), Attempt: s("run_attempt"), JobID: s("check_run_id")}
 }
 
 func pipelineInput(c *oidc.Claims, req Request, now time.Time) engine.Input {

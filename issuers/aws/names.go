@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/jit-policy/jit-policy/internal/lease"
+	"github.com/jit-policy/jit-policy/issuers"
 )
 
 // STS limits on names and tags.
@@ -107,16 +108,7 @@ var tagClaims = []struct{ key, claim string }{
 // facts are left out. A value outside IAM's character set or longer than
 // 256 characters is an error naming the tag: never cut.
 func sessionTags(l lease.Lease, claims map[string]any) ([]types.Tag, error) {
-	str := func(k string) string {
-		switch v := claims[k].(type) {
-		case string:
-			return v
-		case nil:
-			return ""
-		default:
-			return fmt.Sprint(v)
-		}
-	}
+	str := func(k string) string { return issuers.ClaimString(claims, k) }
 	var tags []types.Tag
 	add := func(k, v string) error {
 		if v == "" {
