@@ -2,6 +2,7 @@ package action
 
 import (
 	"fmt"
+	"github.com/jit-policy/jit-policy/internal/markdown"
 	"strings"
 	"time"
 
@@ -23,31 +24,14 @@ func EnvName(issuer, output string) string {
 	return "JIT_" + up(issuer) + "_" + up(strings.TrimPrefix(output, issuer+"-"))
 }
 
-// cell escapes s for a Markdown table cell: HTML special characters as
-// entities, Markdown punctuation with a backslash, line ends as spaces.
+// cell escapes s for a Markdown table cell or list item with
+// markdown.Text (HTML, Markdown punctuation including "|" and "$", line
+// ends, control and bidirectional characters); empty shows as "—".
 func cell(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '\r', '\n':
-			b.WriteByte(' ')
-		case '\\', '`', '*', '_', '[', ']', '|', '#', '!', '~':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	if b.Len() == 0 {
+	if s == "" {
 		return "—"
 	}
-	return b.String()
+	return markdown.Text(s)
 }
 
 // row renders one Markdown table row of already escaped cells.

@@ -32,6 +32,8 @@ func TestCell(t *testing.T) {
 		{"a|b", `a\|b`},
 		{"<img src=x>", "&lt;img src=x&gt;"},
 		{"x\r\ny", "x  y"},
+		{"$x$\tz", `\$x\$ z`},
+		{"main\u202eniam", "main\ufffdniam"},
 		{"`code` *b* _i_ [l](u) #1 !x ~s~ a\\b &amp;", "\\`code\\` \\*b\\* \\_i\\_ \\[l\\](u) \\#1 \\!x \\~s\\~ a\\\\b &amp;amp;"},
 	}
 	for _, tc := range tests {

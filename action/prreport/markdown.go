@@ -15,6 +15,7 @@ package prreport
 
 import (
 	"fmt"
+	"github.com/jit-policy/jit-policy/internal/markdown"
 	"strconv"
 	"strings"
 	"time"
@@ -181,10 +182,10 @@ func omitted(dropped []string, room int) string {
 func about(r prcheck.Result) string {
 	var parts []string
 	if r.Repository != "" || r.Number != 0 {
-		parts = append(parts, fmt.Sprintf("Pull request %s#%d", text(r.Repository), r.Number))
+		parts = append(parts, fmt.Sprintf("Pull request %s#%d", markdown.Text(r.Repository), r.Number))
 	}
 	if r.HeadSHA != "" {
-		parts = append(parts, "commit "+code(short(r.HeadSHA)))
+		parts = append(parts, "commit "+markdown.Code(short(r.HeadSHA)))
 	}
 	if !r.Now.IsZero() {
 		parts = append(parts, "checked "+stamp(r.Now))

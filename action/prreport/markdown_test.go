@@ -2,6 +2,7 @@ package prreport
 
 import (
 	"flag"
+	"github.com/jit-policy/jit-policy/internal/markdown"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -193,21 +194,21 @@ func TestHostileInert(t *testing.T) {
 	texts := append(append(append([]string{}, r.Refusals...), r.Dropped...), it.Reasons...)
 	texts = append(texts, r.Files[0].Items[1].Issued.Public[0].Name)
 	for _, s := range texts {
-		if !strings.Contains(md, text(s)) {
-			t.Fatalf("%q is not shown as %q:\n%s", s, text(s), md)
+		if !strings.Contains(md, markdown.Text(s)) {
+			t.Fatalf("%q is not shown as %q:\n%s", s, markdown.Text(s), md)
 		}
-		live := unescape.ReplaceAllString(text(s), "")
+		live := unescape.ReplaceAllString(markdown.Text(s), "")
 		for _, bad := range []string{"<", ">", "](", "`", "$", "**", "~~", "\n", "\u202e"} {
 			if strings.Contains(live, bad) {
-				t.Fatalf("%q renders with a live %q: %q", s, bad, text(s))
+				t.Fatalf("%q renders with a live %q: %q", s, bad, markdown.Text(s))
 			}
 		}
 	}
 	// File names, issuers, roles and ids are code spans, which render
 	// literally; their delimiters outnumber the backticks they hold.
 	for _, s := range []string{f.Path, it.Issuer, it.Role, it.DecisionID} {
-		if !strings.Contains(md, code(s)) {
-			t.Fatalf("%q is not shown as the code span %s:\n%s", s, code(s), md)
+		if !strings.Contains(md, markdown.Code(s)) {
+			t.Fatalf("%q is not shown as the code span %s:\n%s", s, markdown.Code(s), md)
 		}
 	}
 	for _, bad := range []string{"\n# fake", "\n> a quote", "\n- a list", "\n<script"} {
@@ -224,25 +225,6 @@ func TestHostileInert(t *testing.T) {
 	// The certificate is shown whole in a fence longer than its backtick runs.
 	if !strings.Contains(md, "`````text\n-----BEGIN CERTIFICATE-----\n```\n````\nMIIB\n-----END CERTIFICATE-----\n`````\n") {
 		t.Fatalf("the certificate is not fenced whole:\n%s", md)
-	}
-}
-
-func TestEscapes(t *testing.T) {
-	for _, tc := range []struct{ in, text, code string }{
-		{"@acme/sre", "@acme/sre", "`@acme/sre`"},
-		{"a `b` c", "a \\`b\\` c", "`` a `b` c ``"},
-		{"x``y", "x\\`\\`y", "``` x``y ```"},
-		{"<a href=x>&", "&lt;a href=x&gt;&amp;", "`<a href=x>&`"},
-		{"- item", "\\- item", "`- item`"},
-		{"line\nbreak", "line break", "`line break`"},
-		{"", "", "—"},
-	} {
-		if got := text(tc.in); got != tc.text {
-			t.Fatalf("text(%q) = %q, want %q", tc.in, got, tc.text)
-		}
-		if got := code(tc.in); got != tc.code {
-			t.Fatalf("code(%q) = %q, want %q", tc.in, got, tc.code)
-		}
 	}
 }
 

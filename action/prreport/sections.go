@@ -4,6 +4,7 @@ package prreport
 
 import (
 	"fmt"
+	"github.com/jit-policy/jit-policy/internal/markdown"
 	"strings"
 
 	"github.com/jit-policy/jit-policy/action/prcheck"
@@ -32,7 +33,7 @@ func sections(r prcheck.Result) []section {
 			var b strings.Builder
 			b.WriteString("\nThe pull request was closed without merging, so its leases were revoked:\n\n")
 			for _, id := range r.Revoked {
-				b.WriteString("- " + code(id) + "\n")
+				b.WriteString("- " + markdown.Code(id) + "\n")
 			}
 			add("the revoked leases", b.String())
 		} else {
@@ -40,13 +41,13 @@ func sections(r prcheck.Result) []section {
 		}
 	}
 	if r.NotIssuing != "" {
-		add("why this run does not issue", "\nℹ️ "+notIssuingLead(r)+text(r.NotIssuing)+"\n")
+		add("why this run does not issue", "\nℹ️ "+notIssuingLead(r)+markdown.Text(r.NotIssuing)+"\n")
 	}
 	if len(r.Refusals) > 0 {
 		var b strings.Builder
 		b.WriteString("\n### Refused whatever the policy says\n\n")
 		for _, s := range r.Refusals {
-			b.WriteString("- " + text(s) + "\n")
+			b.WriteString("- " + markdown.Text(s) + "\n")
 		}
 		add("the built-in refusals", b.String())
 	}
@@ -60,7 +61,7 @@ func sections(r prcheck.Result) []section {
 		var b strings.Builder
 		b.WriteString("\n### Approvals not counted\n\n")
 		for _, s := range r.Dropped {
-			b.WriteString("- " + text(s) + "\n")
+			b.WriteString("- " + markdown.Text(s) + "\n")
 		}
 		add("the approvals not counted", b.String())
 	}
@@ -77,11 +78,11 @@ func notIssuingLead(r prcheck.Result) string {
 // fileSections are the sections of one request file: its heading (with
 // its error), then each item's.
 func fileSections(f prcheck.FileResult) []section {
-	name := code(f.Path)
+	name := markdown.Code(f.Path)
 	var b strings.Builder
 	b.WriteString("\n### 📄 " + name + "\n")
 	if f.Error != "" {
-		b.WriteString("\n❌ This file is invalid: " + text(f.Error) + "\n")
+		b.WriteString("\n❌ This file is invalid: " + markdown.Text(f.Error) + "\n")
 	} else if len(f.Items) == 0 {
 		b.WriteString("\n❌ This file requests no access.\n")
 	}
@@ -95,26 +96,26 @@ func fileSections(f prcheck.FileResult) []section {
 // itemSections are the sections of one access item: its verdict and
 // reasons, then each public output and the sealed secrets, each whole.
 func itemSections(file string, it prcheck.ItemResult) []section {
-	which := fmt.Sprintf("item %d (%s / %s) of %s", it.Index+1, text(it.Issuer), text(it.Role), file)
+	which := fmt.Sprintf("item %d (%s / %s) of %s", it.Index+1, markdown.Text(it.Issuer), markdown.Text(it.Role), file)
 	var b strings.Builder
 	verdict := "❌ denied"
 	if it.Allowed {
 		verdict = "✅ allowed"
 	}
-	fmt.Fprintf(&b, "\n#### Item %d: %s / %s — %s\n\n", it.Index+1, code(it.Issuer), code(it.Role), verdict)
+	fmt.Fprintf(&b, "\n#### Item %d: %s / %s — %s\n\n", it.Index+1, markdown.Code(it.Issuer), markdown.Code(it.Role), verdict)
 	if it.DecisionID != "" {
-		b.WriteString("Decision " + code(it.DecisionID) + ".\n")
+		b.WriteString("Decision " + markdown.Code(it.DecisionID) + ".\n")
 	}
 	if len(it.Reasons) > 0 {
 		b.WriteString("\n")
 		for _, s := range it.Reasons {
-			b.WriteString("- " + text(s) + "\n")
+			b.WriteString("- " + markdown.Text(s) + "\n")
 		}
 	} else if !it.Allowed {
 		b.WriteString("\n- denied without a reason given\n")
 	}
 	if it.IssueError != "" {
-		b.WriteString("\n⚠️ Issuing failed: " + text(it.IssueError) + "\n")
+		b.WriteString("\n⚠️ Issuing failed: " + markdown.Text(it.IssueError) + "\n")
 	}
 	secs := []section{{text: b.String(), what: which, level: 1}}
 	is := it.Issued
@@ -134,13 +135,13 @@ func itemSections(file string, it prcheck.ItemResult) []section {
 	} else {
 		b.WriteString("Issued: ")
 	}
-	b.WriteString("lease " + code(is.LeaseID))
+	b.WriteString("lease " + markdown.Code(is.LeaseID))
 	if !is.ExpiresAt.IsZero() {
 		b.WriteString(", expires " + stamp(is.ExpiresAt))
 	}
 	b.WriteString(".\n")
 	for _, o := range is.Public {
-		b.WriteString("\n**" + text(o.Name) + "**\n\n" + fence(o.Value))
+		b.WriteString("\n**" + markdown.Text(o.Name) + "**\n\n" + markdown.Fence(o.Value))
 	}
 	if is.Sealed != "" {
 		b.WriteString(sealed(is))
@@ -158,11 +159,11 @@ func sealed(is *prcheck.Issued) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(code(k))
+			b.WriteString(markdown.Code(k))
 		}
 	}
 	b.WriteString(". Save the block below as `secret.age` and decrypt it with the matching SSH private key" +
 		" (give its path to -i if it is not `~/.ssh/id_ed25519`):\n\n```sh\n" + DecryptCommand + "\n```\n\n")
-	b.WriteString(fence(is.Sealed))
+	b.WriteString(markdown.Fence(is.Sealed))
 	return b.String()
 }

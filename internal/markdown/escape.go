@@ -1,18 +1,22 @@
-package prreport
+// Package markdown escapes untrusted text (token claims, request fields,
+// policy reasons, logins) for the GitHub-flavoured Markdown that jit-policy
+// writes into job summaries and pull-request reports, so that it renders
+// as the same characters and nothing else.
+package markdown
 
 import (
 	"strings"
 	"unicode"
 )
 
-// text escapes s for Markdown running text so that whatever it holds
+// Text escapes s for Markdown running text so that whatever it holds
 // renders as the same characters and nothing else: HTML special
 // characters become entities (no tag, comment or autolink can open),
 // Markdown punctuation gets a backslash (no link, image, emphasis, code
 // span, math or heading), and line ends become spaces (no new block can
 // start). "@" is left alone, so "@acme/sre" stays a readable mention;
 // control and bidirectional-override characters become U+FFFD.
-func text(s string) string {
+func Text(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i, r := range s {
@@ -56,11 +60,11 @@ func unsafeRune(r rune) bool {
 	return false
 }
 
-// code renders s as an inline code span, which shows its content
+// Code renders s as an inline code span, which shows its content
 // literally (no HTML, link or mention): the delimiter is one backtick
 // longer than the longest run of backticks in s, and s is padded with
 // spaces when it holds a backtick. Line ends become spaces.
-func code(s string) string {
+func Code(s string) string {
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case r == '\r' || r == '\n' || r == '\t':
@@ -80,9 +84,9 @@ func code(s string) string {
 	return delim + s + delim
 }
 
-// fence renders value as a fenced code block whose fence is longer than
+// Fence renders value as a fenced code block whose fence is longer than
 // any run of backticks in value, so that no line of value can close it.
-func fence(value string) string {
+func Fence(value string) string {
 	value = strings.TrimRight(strings.ReplaceAll(value, "\r\n", "\n"), "\n")
 	f := strings.Repeat("`", max(3, longestRun(value, '`')+1))
 	return f + "text\n" + value + "\n" + f + "\n"
