@@ -10,8 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jit-policy/jit-policy/internal/loopback"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -55,7 +55,7 @@ func FromGitHubRunner(ctx context.Context, client *http.Client, audience string,
 		return "", errors.New("github id token: the audience is empty")
 	}
 	u, err := url.Parse(reqURL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && (u.Scheme != "http" || !loopback(u.Hostname()))) {
+	if err != nil || u.Host == "" || (u.Scheme != "https" && (u.Scheme != "http" || !loopback.Is(u.Hostname()))) {
 		return "", fmt.Errorf("github id token: %s must be an https:// URL (http only on loopback)", EnvRequestURL)
 	}
 	sep := "&"
@@ -135,13 +135,4 @@ func checkToken(from, tok string) (string, error) {
 		return "", fmt.Errorf("%s: empty token", from)
 	}
 	return tok, nil
-}
-
-// loopback reports whether host is localhost or a loopback IP address.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/jit-policy/jit-policy/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
@@ -206,7 +207,7 @@ func checkListen(addr, cert, key string) error {
 	if cert != "" {
 		return nil
 	}
-	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+	if loopback.Is(host) {
 		return nil
 	}
 	return fmt.Errorf("--addr %s is not a loopback address: serving tokens and credentials over the network needs --tls-cert and --tls-key", addr)

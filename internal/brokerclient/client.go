@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jit-policy/jit-policy/internal/loopback"
 	"io"
 	"net"
 	"net/http"
@@ -90,7 +91,7 @@ func ParseURL(s string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !Loopback(u.Hostname()) {
+		if !loopback.Is(u.Hostname()) {
 			return nil, errors.New("broker URL: must be https (http only on loopback: 127.0.0.1, ::1, localhost)")
 		}
 	default:
@@ -104,15 +105,6 @@ func ParseURL(s string) (*url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
-}
-
-// Loopback reports whether host is "localhost" or a loopback IP address.
-func Loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // URL returns the broker's base URL, normalised (no trailing slash).

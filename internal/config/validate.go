@@ -2,7 +2,7 @@ package config
 
 import (
 	"fmt"
-	"net"
+	"github.com/jit-policy/jit-policy/internal/loopback"
 	"net/url"
 	"slices"
 	"strings"
@@ -81,7 +81,7 @@ func (v *validator) endpoint(path, s string) {
 		v.Fail(path, "must be an https:// URL")
 		return
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !loopback.Is(u.Hostname()) {
 		v.Fail(path, "must use https; http is allowed only on loopback (localhost, 127.0.0.0/8, ::1)")
 	}
 	if u.User != nil {
@@ -90,14 +90,6 @@ func (v *validator) endpoint(path, s string) {
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		v.Fail(path, "must not have a query or fragment")
 	}
-}
-
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // fileURI checks a file://PATH value; want says which forms the key takes.

@@ -3,11 +3,10 @@ package oidc
 import (
 	"errors"
 	"fmt"
+	"github.com/jit-policy/jit-policy/internal/loopback"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -122,18 +121,8 @@ func checkURL(u *url.URL) error {
 	switch {
 	case u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 		return errors.New("must be an https:// URL")
-	case u.Scheme == "http" && !loopback(u.Hostname()):
+	case u.Scheme == "http" && !loopback.Is(u.Hostname()):
 		return errors.New("must use https; http is allowed only on loopback (localhost, 127.0.0.0/8, ::1)")
 	}
 	return nil
-}
-
-// loopback reports whether host is localhost or a loopback IP address, as
-// internal/config accepts.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
