@@ -30,26 +30,11 @@ type pipelineEnv struct {
 	leases string
 }
 
-const pipelinePolicy = `package jit
-
-import data.jit.lib
-
-allow if {
-	input.kind == "pipeline"
-	input.request.issuer == "ssh"
-	input.request.role == "deploy"
-	lib.repository_is("123456789")
-	input.token.ref == "refs/heads/main"
-}
-
-grant := {"max_ttl_seconds": 600, "principals": ["nobody", "daemon"]}
-`
-
 // newPipelineEnv writes the repo; caKey, when set, replaces the ssh
 // issuer's file CA key (e.g. a KMS URI).
 func newPipelineEnv(t testing.TB, caKey string) *pipelineEnv {
 	t.Helper()
-	pe := pipelinetest.New(t, pipelinetest.Options{Policy: pipelinePolicy, CAKey: caKey})
+	pe := pipelinetest.New(t, pipelinetest.Options{Policy: pipelinetest.DeployPolicy, CAKey: caKey})
 	e := &pipelineEnv{dir: pe.Dir, config: pe.Config, oidc: pe.OIDC, caPub: pe.CAPub, krl: pe.KRL, leases: pe.Leases}
 	if code := runList(context.Background(), listParams{issuer: "ssh", config: e.config, stderr: os.Stderr}); code != 0 {
 		t.Fatalf("krl: exit %d", code)

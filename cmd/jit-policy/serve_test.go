@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/jit-policy/jit-policy/internal/pipelinetest"
 	"io"
 	"math/big"
 	"net"
@@ -350,7 +351,7 @@ func TestServePolicyReload(t *testing.T) {
 	}
 
 	policyFile := filepath.Join(e.dir, "policies", "policy.rego")
-	mustWrite(t, policyFile, strings.Replace(pipelinePolicy, `input.token.ref == "refs/heads/main"`, `input.token.ref == "refs/heads/release"`, 1))
+	mustWrite(t, policyFile, strings.Replace(pipelinetest.DeployPolicy, `input.token.ref == "refs/heads/main"`, `input.token.ref == "refs/heads/release"`, 1))
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		code, _, errOut := e.brokerIssue(t, b.url(), e.oidc.Mint(t, oidctest.MintOptions{}), pub)

@@ -33,21 +33,6 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-const policy = `package jit
-
-import data.jit.lib
-
-allow if {
-	input.kind == "pipeline"
-	input.request.issuer == "ssh"
-	input.request.role == "deploy"
-	lib.repository_is("123456789")
-	input.token.ref == "refs/heads/main"
-}
-
-grant := {"max_ttl_seconds": 600, "principals": ["nobody", "daemon"]}
-`
-
 // stack is a broker on the real pipeline: file CA, lease store, policy,
 // OIDC issuer.
 type stack struct {
@@ -90,7 +75,7 @@ func newStack(t testing.TB, env *pipelinetest.Env, tune func(*broker.Config)) *s
 }
 
 func newEnv(t testing.TB) *pipelinetest.Env {
-	return pipelinetest.New(t, pipelinetest.Options{Policy: policy})
+	return pipelinetest.New(t, pipelinetest.Options{Policy: pipelinetest.DeployPolicy})
 }
 
 // publicKey returns a fresh ed25519 public key, authorized_keys format.

@@ -24,6 +24,24 @@ type Env struct {
 	Leases string // the SQLite store's path
 }
 
+// DeployPolicy allows ssh role deploy to oidctest's default token
+// (repository 123456789, refs/heads/main) with principals nobody and
+// daemon for at most 10 minutes, and nothing else.
+const DeployPolicy = `package jit
+
+import data.jit.lib
+
+allow if {
+	input.kind == "pipeline"
+	input.request.issuer == "ssh"
+	input.request.role == "deploy"
+	lib.repository_is("123456789")
+	input.token.ref == "refs/heads/main"
+}
+
+grant := {"max_ttl_seconds": 600, "principals": ["nobody", "daemon"]}
+`
+
 // Options shape an Env; zero values give the defaults.
 type Options struct {
 	// Policy is the policy.rego text (package jit).
