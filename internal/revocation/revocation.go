@@ -95,6 +95,12 @@ func (r *Revoker) Revoke(ctx context.Context, ids []string, by string, now time.
 		switch {
 		case errors.Is(err, lease.ErrClaimed):
 			rep.Skipped = append(rep.Skipped, id)
+			// Already revoked, or being revoked elsewhere: its list is
+			// written again all the same, so that a retry after a publish
+			// that failed, or never ran (a crash), repairs the list.
+			if l, gerr := r.Leases.Get(ctx, id); gerr == nil {
+				issuer = l.Issuer
+			}
 		case err != nil:
 			rep.Failed[id] = err
 		default:
@@ -112,9 +118,11 @@ func (r *Revoker) Revoke(ctx context.Context, ids []string, by string, now time.
 	return rep
 }
 
-// RevokeMatching revokes every unrevoked lease that f selects.
+// RevokeMatching revokes every unrevoked lease that f selects and
+// republishes the lists of the issuers of every lease it selects, revoked
+// ones included (see Revoke). f.States is ignored.
 func (r *Revoker) RevokeMatching(ctx context.Context, f lease.Filter, by string, now time.Time) (Report, error) {
-	f.States = []lease.State{lease.Pending, lease.Active, lease.Revoking}
+	f.States = nil
 	ls, err := r.Leases.List(ctx, f)
 	if err != nil {
 		return Report{}, fmt.Errorf("listing leases: %w", err)
@@ -197,16 +205,29 @@ func (r *Revoker) Publish(ctx context.Context, name string, now time.Time) error
 }
 
 // Revoked returns what the revocation list of issuer name holds at now:
-// its revoked leases, except those expired more than an hour before now.
-// Every process sharing the lease store gets the same set.
+// its revoked leases and those claimed for revocation (a revoker that died
+// between its claim and its record must not keep them off the list), except
+// those expired more than an hour before now. Every process sharing the
+// lease store gets the same set.
 func (r *Revoker) Revoked(ctx context.Context, name string, now time.Time) ([]lease.Lease, error) {
-	revoked, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Revoked}, Issuer: name})
+	revoked, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Revoking, lease.Revoked}, Issuer: name})
 	if err != nil {
 		return nil, fmt.Errorf("listing revoked %s leases: %w", name, err)
 	}
 	return slices.DeleteFunc(revoked, func(l lease.Lease) bool { return l.ExpiresAt.Add(publishMargin).Before(now) }), nil
 }
 
+// maxPublishWrites bounds how often one publish writes a list while the
+// store keeps gaining revoked leases.
+const maxPublishWrites = 8
+
+// publish writes the list of issuer name, then reads the store again. A
+// concurrent publisher, in this process or another sharing the store, may
+// have read the store before a revocation this one saw and written its
+// list after this one's; so while the store holds a lease the written list
+// lacks, publish writes again. The last list written therefore holds every
+// lease revoked before its writer checked it, and a lease revoked later
+// has a revoker that publishes after it.
 func (r *Revoker) publish(ctx context.Context, name string, now time.Time) error {
 	p, ok := r.Issuers[name].(Publisher)
 	if !ok {
@@ -216,10 +237,34 @@ func (r *Revoker) publish(ctx context.Context, name string, now time.Time) error
 	if err != nil {
 		return err
 	}
-	if err := p.Publish(ctx, live); err != nil {
-		return fmt.Errorf("publishing the %s revocation list: %w", name, err)
+	for range maxPublishWrites {
+		if err := p.Publish(ctx, live); err != nil {
+			return fmt.Errorf("publishing the %s revocation list: %w", name, err)
+		}
+		now, err := r.Revoked(ctx, name, now)
+		if err != nil {
+			return fmt.Errorf("checking the %s revocation list just published: %w", name, err)
+		}
+		if covers(live, now) {
+			return nil
+		}
+		live = now
 	}
-	return nil
+	return fmt.Errorf("publishing the %s revocation list: leases were still being revoked after %d writes; the next revoke or sweep publishes it again", name, maxPublishWrites)
+}
+
+// covers reports whether written holds every lease of current.
+func covers(written, current []lease.Lease) bool {
+	have := make(map[string]bool, len(written))
+	for _, l := range written {
+		have[l.ID] = true
+	}
+	for _, l := range current {
+		if !have[l.ID] {
+			return false
+		}
+	}
+	return true
 }
 
 // prune lets every issuer that prunes its revocation state do so,
