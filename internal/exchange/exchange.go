@@ -75,6 +75,14 @@ type Result struct {
 	Credential issuers.Credential
 }
 
+// SpentTokenKept is how long past its expiry a spent token stays recorded
+// as spent. A request that verified the token just before it expired
+// spends it later, after the policy and the durable write; were the record
+// dropped at the expiry, a replay verified in that same last moment would
+// find no record and be spent again. The margin outlasts any request's
+// deadline and the clock skew between processes sharing a lease store.
+const SpentTokenKept = time.Hour
+
 // ErrDenied is returned (wrapped) when the policy denies; Result.Decision
 // holds every reason.
 var ErrDenied = errors.New("denied by policy")
@@ -135,7 +143,7 @@ func (x *Exchange) IssueVerified(ctx context.Context, claims *oidc.Claims, rawTo
 	}
 	return x.grant(ctx, res, grantRequest{
 		issuer: iss, req: ireq, maxTTL: maxTTL,
-		onceKey: claims.ReplayKey(rawToken), onceUntil: claims.Expiry, dryRun: req.DryRun,
+		onceKey: claims.ReplayKey(rawToken), onceUntil: claims.Expiry.Add(SpentTokenKept), dryRun: req.DryRun,
 	})
 }
 

@@ -165,3 +165,22 @@ func BenchmarkDecideSignLease(b *testing.B) {
 		}
 	}
 }
+
+// TestReplayAtExpiry: a token verified just before its expiry and spent
+// after it stays spent; a replay that also verified in time is refused.
+func TestReplayAtExpiry(t *testing.T) {
+	x := newExchange(t)
+	ctx := context.Background()
+	claims, err := x.Verifier.Verify(ctx, "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims.Expiry = time.Now().Add(-time.Millisecond) // it expired while the request ran
+	req := exchange.Request{Issuer: "ssh", Role: "deploy", PublicKey: userKey(t)}
+	if _, err := x.IssueVerified(ctx, claims, "token", req, time.Now()); err != nil {
+		t.Fatalf("first exchange: %v", err)
+	}
+	if _, err := x.IssueVerified(ctx, claims, "token", req, time.Now()); !errors.Is(err, lease.ErrReplayed) {
+		t.Fatalf("replay after expiry: err = %v, want ErrReplayed", err)
+	}
+}
