@@ -107,7 +107,10 @@ func (k *keySet) refresh(ctx context.Context, seen time.Time) ([]jose.JSONWebKey
 		return nil, failf(ErrDiscovery, "JWKS %s: the last fetch failed", k.url)
 	}
 	now := k.now()
-	keys, err := k.get(ctx)
+	// The fetch serves every caller waiting on it and sets the refresh
+	// throttle, so the caller that started it must not be able to cut it
+	// short by going away; the client's timeout still bounds it.
+	keys, err := k.get(context.WithoutCancel(ctx))
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.triedAt = now

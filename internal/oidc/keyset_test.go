@@ -147,3 +147,20 @@ func TestNonCanonical(t *testing.T) {
 		})
 	}
 }
+
+// TestKeySetFetchOutlivesCaller: a caller whose context is already done
+// when it triggers the JWKS fetch cannot cut the shared fetch short (which
+// would set the refresh throttle with no keys).
+func TestKeySetFetchOutlivesCaller(t *testing.T) {
+	t.Parallel()
+	iss := oidctest.NewIssuer(t)
+	ks := &keySet{url: iss.URL() + "/.well-known/jwks", client: issuerClient(nil, MaxResponseBytes), now: time.Now}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if keys, err := ks.candidates(gone, oidctest.KIDRSA); err != nil || len(keys) != 1 {
+		t.Fatalf("fetch for a caller that went away: %d keys, %v; want the key", len(keys), err)
+	}
+	if keys, err := ks.candidates(context.Background(), oidctest.KIDRSA); err != nil || len(keys) != 1 {
+		t.Errorf("next caller: %d keys, %v; want the key", len(keys), err)
+	}
+}
