@@ -185,14 +185,26 @@ func serveHTTP(ctx context.Context, p serveParams, srv *broker.Server, log *slog
 	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.drain)
 	defer cancel()
 	if err := hs.Shutdown(drain); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		// Past the drain: close what is left before the store closes.
+		// Past the drain: close what is left, and let the handlers still
+		// running (a revocation finishes its record) return before the
+		// store closes.
 		_ = hs.Close()
 		fmt.Fprintf(p.err, "draining: %v\n", err)
+		finish, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlersAfterClose)
+		defer cancel()
+		if err := srv.Wait(finish); err != nil {
+			fmt.Fprintf(p.err, "closing: %v\n", err)
+		}
 		return exitError
 	}
 	fmt.Fprintln(p.out, "jit-policy serve: stopped")
 	return exitOK
 }
+
+// handlersAfterClose bounds the wait, once the drain is over and the
+// connections are closed, for handlers to return: longer than a
+// revocation's own deadline.
+const handlersAfterClose = time.Minute
 
 // checkListen refuses a non-loopback address without TLS, and half a TLS
 // configuration.

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,6 +84,9 @@ type Server struct {
 	metrics  *metrics
 	ready    atomic.Pointer[readiness]
 	handler  http.Handler
+	// running counts handlers that have not returned: a revocation runs
+	// on after its connection is closed, until its own deadline.
+	running sync.WaitGroup
 }
 
 type readiness struct {
@@ -143,6 +147,24 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // from any goroutine.
 func (s *Server) SetReady(ok bool, why string) {
 	s.ready.Store(&readiness{ok: ok, why: why})
+}
+
+// Wait blocks until every request handler has returned, or ctx is done.
+// Call it after the HTTP server is shut down or closed and before the
+// lease store is closed: a revocation finishes its backend work and its
+// record even when its client went away, bounded by its own deadline.
+func (s *Server) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("requests still running: %w", ctx.Err())
+	}
 }
 
 // PolicyReloaded counts a policy reload (jit_policy_reload_total), by
@@ -210,6 +232,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // then logs the request and observes its duration.
 func (s *Server) wrap(route string, level slog.Level, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.running.Add(1)
+		defer s.running.Done()
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 		defer cancel()
