@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,15 +32,7 @@ type sshEntry struct {
 // (which, for a KMS key, asks the KMS: bounded by caKeyTimeout).
 func (e *sshEntry) caPublicKey(ctx context.Context) (ssh.PublicKey, error) {
 	if p, ok := config.FilePath(e.cfg.CAPublicKey); ok {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("reading ca_public_key: %w", err)
-		}
-		pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
-		if err != nil {
-			return nil, fmt.Errorf("parsing ca_public_key %s: %w", p, err)
-		}
-		return pub, nil
+		return readCAPublicKey(p)
 	}
 	ctx, cancel := context.WithTimeout(ctx, caKeyTimeout)
 	defer cancel()
@@ -50,9 +43,40 @@ func (e *sshEntry) caPublicKey(ctx context.Context) (ssh.PublicKey, error) {
 	return ssh.NewPublicKey(key.Public())
 }
 
+// readCAPublicKey reads the ca_public_key file at p (an authorized_keys
+// line).
+func readCAPublicKey(p string) (ssh.PublicKey, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("reading ca_public_key: %w", err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("parsing ca_public_key %s: %w", p, err)
+	}
+	return pub, nil
+}
+
+// checkCAPublicKey returns an error unless configured, the key read from
+// ca_public_key at p, is the public key of signer, the CA key: the KRL
+// names ca_public_key, so a stale one (left behind when ca_key was
+// rotated) would publish KRLs that revoke none of the certificates signed.
+func checkCAPublicKey(p string, configured ssh.PublicKey, signer ssh.Signer) error {
+	actual := signer.PublicKey()
+	if bytes.Equal(configured.Marshal(), actual.Marshal()) {
+		return nil
+	}
+	return fmt.Errorf("ca_public_key %s (%s) is not the public key of ca_key (%s): KRLs would revoke none of the certificates ca_key signs; point ca_public_key at the current CA's .pub file, or remove it to read the public key from ca_key",
+		p, ssh.FingerprintSHA256(configured), ssh.FingerprintSHA256(actual))
+}
+
 // caKeyTimeout bounds reaching a KMS for the CA's public key.
 const caKeyTimeout = 20 * time.Second
 
+// newSSH builds the SSH issuer: it loads ca_key and, when ca_public_key is
+// set too, refuses a ca_public_key that is not ca_key's public key.
+// Revoking, sweeping and listing never call it (see sshEntry.caPublicKey),
+// so they keep working from ca_public_key alone.
 func newSSH(ctx context.Context, c *config.SSHIssuer, getenv func(string) string) (issuers.Issuer, error) {
 	// A KMS signer keeps the context for every later call: it must not be
 	// the one request's context that first built the issuer.
@@ -63,6 +87,15 @@ func newSSH(ctx context.Context, c *config.SSHIssuer, getenv func(string) string
 	signer, err := cakey.NewSSHSigner(key)
 	if err != nil {
 		return nil, fmt.Errorf("loading the SSH CA key: %w", err)
+	}
+	if p, ok := config.FilePath(c.CAPublicKey); ok {
+		pub, err := readCAPublicKey(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkCAPublicKey(p, pub, signer); err != nil {
+			return nil, fmt.Errorf("ssh issuer: %w", err)
+		}
 	}
 	return sshissuer.New(c, signer)
 }
