@@ -143,7 +143,8 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // SetReady sets what /readyz answers: 200, or 503 naming why (the policy
-// failed to load, the store is unreachable). Safe to call at any time,
+// failed to load, shutting down). Even when set ready, /readyz answers 503
+// while the lease store does not answer a read. Safe to call at any time,
 // from any goroutine.
 func (s *Server) SetReady(ok bool, why string) {
 	s.ready.Store(&readiness{ok: ok, why: why})
@@ -294,6 +295,9 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request, lf *logFiel
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// readinessProbe is the id /readyz reads: never a lease id (32 hex digits).
+const readinessProbe = "readyz-probe"
+
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request, lf *logFields) {
 	if !getOnly(w, r, lf) {
 		return
@@ -301,6 +305,11 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request, lf *logField
 	st := s.ready.Load()
 	if !st.ok {
 		writeError(w, lf, http.StatusServiceUnavailable, "not ready: "+st.why, nil)
+		return
+	}
+	// A read of a lease that cannot exist proves the store answers.
+	if _, err := s.leases.Get(r.Context(), readinessProbe); err != nil && !errors.Is(err, lease.ErrNotFound) {
+		writeError(w, lf, http.StatusServiceUnavailable, "not ready: the lease store does not answer", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

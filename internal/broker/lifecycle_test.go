@@ -3,10 +3,12 @@ package broker_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jit-policy/jit-policy/internal/broker"
+	"github.com/jit-policy/jit-policy/internal/brokerapi"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/oidctest"
 	"github.com/jit-policy/jit-policy/issuers"
@@ -58,5 +60,21 @@ func TestWaitForRunningRevocation(t *testing.T) {
 	}
 	if l, err := s.app.Leases.Get(context.Background(), issued.LeaseID); err != nil || l.State != lease.Revoked {
 		t.Errorf("lease after Wait: %+v, %v; want revoked", l, err)
+	}
+}
+
+// TestReadyNeedsTheStore: /readyz answers 503 once the lease store stops
+// answering, though the server was set ready.
+func TestReadyNeedsTheStore(t *testing.T) {
+	s := newStack(t, newEnv(t), nil)
+	if code, _, body := call(t, http.MethodGet, s.url+brokerapi.PathReady, "", "", nil); code != http.StatusOK {
+		t.Fatalf("readyz: %d %s", code, body)
+	}
+	if err := s.app.Leases.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body := call(t, http.MethodGet, s.url+brokerapi.PathReady, "", "", nil)
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(body), "lease store does not answer") {
+		t.Fatalf("readyz with the store closed: %d %s; want 503", code, body)
 	}
 }
