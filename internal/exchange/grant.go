@@ -10,6 +10,13 @@ import (
 	"github.com/jit-policy/jit-policy/issuers"
 )
 
+// backendClockSlack is how much later than its lease a backend may make a
+// credential expire: the lease's expiry is taken before the backend call,
+// and the backend's clock may run ahead. A later credential is refused,
+// since its revocation (a deny until its lease's expiry, a role dropped at
+// it) would lapse before the credential does.
+const backendClockSlack = 5 * time.Minute
+
 // grantRequest is what grant needs besides the decision.
 type grantRequest struct {
 	issuer issuers.Issuer
@@ -58,6 +65,10 @@ func (x *Exchange) grant(ctx context.Context, res Result, g grantRequest) (Resul
 	cred, err := iss.Issue(ctx, ireq)
 	if err != nil {
 		return res, x.failed(ctx, l.ID, fmt.Errorf("issuing %s credential for lease %s: %w", issuer, l.ID, err))
+	}
+	if late := cred.ExpiresAt.Sub(l.ExpiresAt); late > backendClockSlack {
+		return res, x.failed(ctx, l.ID, fmt.Errorf("issuing %s credential for lease %s: the backend made it valid until %s, %s past the lease's expiry; it is refused and the lease revoked (check the backend's clock and its duration limits)",
+			issuer, l.ID, cred.ExpiresAt.UTC().Format(time.RFC3339), late.Round(time.Second)))
 	}
 	if err := x.Leases.Activate(ctx, l.ID, cred.Identity); err != nil {
 		return res, x.failed(ctx, l.ID, fmt.Errorf("activating lease %s: %w", l.ID, err))

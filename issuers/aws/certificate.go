@@ -39,9 +39,9 @@ import (
 // The session never outlives the certificate: the requested duration is
 // the certificate's lifetime when the x509 role's (or CA's) limit is
 // shorter than the AWS role's. MinIO itself also caps the credentials at
-// the certificate's NotAfter. Should a server still return a later
-// expiration, the lease records the server's (the credentials are valid
-// until then whatever happens to the certificate) and a warning is logged.
+// the certificate's NotAfter. Should a server still return an expiration
+// well past the lease's, the exchange refuses the credentials and revokes
+// the lease (internal/exchange, backendClockSlack).
 
 // maxSTSResponse bounds the body read from AssumeRoleWithCertificate.
 const maxSTSResponse = 1 << 20
