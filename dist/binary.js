@@ -7,8 +7,13 @@
 //   2. a release download for this runner's OS/arch, verified against the
 //      SHA-256 checksums pinned below in PINNED (not the release's own
 //      checksum file, which whoever controls the release also controls);
-//   3. `go build ./cmd/jit-policy` in the action's own folder, when `go` is
-//      on PATH.
+//   3. `go build ./cmd/jit-policy` in the action's own folder, with a `go`
+//      found only in trusted places (the runner's tool cache, where
+//      actions/setup-go installs Go, then /usr/local/go/bin/go and
+//      /usr/bin/go; never PATH, which an earlier step can extend through
+//      GITHUB_PATH) and run in an environment of the shim's own (buildEnv),
+//      not the step's: GOFLAGS, GOPROXY, GOSUMDB, GOTOOLCHAIN, GOENV, CC and
+//      the like from GITHUB_ENV never reach the build. Linux and macOS only.
 // The main step records the binary's path and SHA-256 in its GITHUB_STATE;
 // the post step runs only that file, after checking both.
 // Plain Node (CommonJS, no dependencies, no build step); runs on Node 20+.
@@ -41,17 +46,20 @@ function platform() {
   return osName && arch ? `${osName}-${arch}` : '';
 }
 
+// compareVersions orders "v1.2.3"-like versions numerically, field by field.
+function compareVersions(a, b) {
+  const num = (v) => v.replace(/^v/, '').split(/[.-]/).map((x) => parseInt(x, 10) || 0);
+  const x = num(a);
+  const y = num(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
+  }
+  return 0;
+}
+
 // newestPinned returns the highest pinned version, '' when none is pinned.
 function newestPinned(pinned) {
-  const num = (v) => v.replace(/^v/, '').split(/[.-]/).map((x) => parseInt(x, 10) || 0);
-  return Object.keys(pinned).sort((a, b) => {
-    const x = num(a);
-    const y = num(b);
-    for (let i = 0; i < Math.max(x.length, y.length); i++) {
-      if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
-    }
-    return 0;
-  }).pop() || '';
+  return Object.keys(pinned).sort(compareVersions).pop() || '';
 }
 
 // tempDir makes a fresh folder for a binary under RUNNER_TEMP.
@@ -96,39 +104,105 @@ async function download(env, version, pinned, base) {
   return file;
 }
 
-// onPath returns the path of an executable named name on PATH, or ''.
-function onPath(env, name) {
-  for (const dir of (env.PATH || '').split(path.delimiter)) {
-    if (!dir) continue;
-    for (const ext of process.platform === 'win32' ? ['.exe', ''] : ['']) {
-      const file = path.join(dir, name + ext);
-      try {
-        fs.accessSync(file, fs.constants.X_OK);
-        if (fs.statSync(file).isFile()) return file;
-      } catch {
-        // not here
+// SYSTEM_GO are the fixed places a Go installed outside the tool cache is
+// used from (the official tarball, then the distribution's package).
+const SYSTEM_GO = Object.freeze(['/usr/local/go/bin/go', '/usr/bin/go']);
+
+// SYSTEM_PATH is the build's PATH after the go binary's own folder.
+const SYSTEM_PATH = Object.freeze(['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']);
+
+// goCandidates lists, best first, the go binaries the shim may build with:
+// the newest Go in the runner's tool cache (RUNNER_TOOL_CACHE/go/VERSION/ARCH,
+// complete as actions/setup-go and the hosted images leave it), then
+// SYSTEM_GO. PATH is never searched: an earlier step can put a folder in
+// front of it through GITHUB_PATH. RUNNER_TOOL_CACHE is read from the
+// environment, but the GitHub runner sets RUNNER_* from its runner context
+// over whatever an earlier step wrote to GITHUB_ENV. Empty on Windows.
+function goCandidates(env) {
+  if (process.platform === 'win32') return [];
+  const found = [];
+  const cache = env.RUNNER_TOOL_CACHE || '';
+  if (path.isAbsolute(cache)) {
+    const root = path.join(cache, 'go');
+    let versions = [];
+    try {
+      versions = fs.readdirSync(root).filter((v) => /^\d+\.\d+/.test(v));
+    } catch {
+      // no Go in the tool cache
+    }
+    for (const v of versions.sort(compareVersions).reverse()) {
+      if (fs.existsSync(path.join(root, v, `${process.arch}.complete`))) {
+        found.push(path.join(root, v, process.arch, 'bin', 'go'));
       }
+    }
+  }
+  return found.concat(SYSTEM_GO);
+}
+
+// firstExecutable returns the first of files that is an executable regular
+// file, '' when none is.
+function firstExecutable(files) {
+  for (const file of files) {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch {
+      // not here
     }
   }
   return '';
 }
 
-// build compiles ./cmd/jit-policy from the action's own folder with go.
+// buildEnv is the whole environment of `go build`: nothing of the step's
+// own, which an earlier step could fill through GITHUB_ENV (GOFLAGS with
+// -toolexec, GOPROXY with GOSUMDB=off or GONOSUMDB/GOPRIVATE/GOINSECURE,
+// GOTOOLCHAIN, GOENV, GOWORK, GOEXPERIMENT, GOROOT, CC/CGO_*, HOME, TMPDIR,
+// XDG_*). HOME is the user's home from the password database (os.userInfo,
+// not $HOME), so the module and build caches are Go's defaults under it.
+function buildEnv(goBin, home) {
+  return {
+    HOME: home,
+    PATH: [path.dirname(goBin), ...SYSTEM_PATH].join(path.delimiter),
+    GOTOOLCHAIN: 'local',
+    GOENV: 'off',
+    GOWORK: 'off',
+    CGO_ENABLED: '0',
+    GOPROXY: 'https://proxy.golang.org,direct',
+    GOSUMDB: 'sum.golang.org',
+  };
+}
+
+// homeDir returns the user's home folder from the password database, or
+// a fresh folder under RUNNER_TEMP when the user has none.
+function homeDir(env) {
+  try {
+    const home = os.userInfo().homedir;
+    if (home && path.isAbsolute(home)) return home;
+  } catch {
+    // no password database entry (e.g. an arbitrary container uid)
+  }
+  return tempDir(env);
+}
+
+// build compiles ./cmd/jit-policy from the action's own folder with goBin,
+// in buildEnv and with its flags as arguments (GOFLAGS is not set).
 function build(env, goBin) {
   const file = path.join(tempDir(env), exeName());
-  console.log(`::group::go build ./cmd/jit-policy (no pinned release; building from ${ACTION_ROOT})`);
-  const r = childProcess.spawnSync(goBin, ['build', '-o', file, './cmd/jit-policy'], {
-    cwd: ACTION_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  console.log(`::group::go build ./cmd/jit-policy (no pinned release; building from ${ACTION_ROOT} with ${goBin})`);
+  const r = childProcess.spawnSync(goBin,
+    ['build', '-mod=readonly', '-trimpath', '-buildvcs=false', '-o', file, './cmd/jit-policy'], {
+      cwd: ACTION_ROOT, env: buildEnv(goBin, homeDir(env)), stdio: ['ignore', 'inherit', 'inherit'],
+    });
   console.log('::endgroup::');
   if (r.error) throw new Error(`go build: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`go build ./cmd/jit-policy failed (exit ${r.status})`);
+  if (r.status !== 0) throw new Error(`go build ./cmd/jit-policy with ${goBin} failed (exit ${r.status})`);
   return file;
 }
 
 // resolveBinary obtains the binary for the main step (see the top of this
 // file for the order) and returns its absolute path.
-async function resolveBinary(env, pinned = PINNED, base = RELEASES) {
+// Tests pass goBins, the go binaries to try, in place of goCandidates(env).
+async function resolveBinary(env, pinned = PINNED, base = RELEASES, goBins = goCandidates(env)) {
   const input = (env.INPUT_BINARY || '').trim();
   if (input) {
     const file = path.resolve(env.GITHUB_WORKSPACE || process.cwd(), input);
@@ -138,9 +212,11 @@ async function resolveBinary(env, pinned = PINNED, base = RELEASES) {
   }
   const version = (env.INPUT_VERSION || '').trim() || newestPinned(pinned);
   if (version) return download(env, version, pinned, base);
-  const goBin = onPath(env, 'go');
+  const goBin = firstExecutable(goBins);
   if (goBin) return build(env, goBin);
-  throw new Error('no jit-policy binary: no release checksums are pinned in this action yet, and go is not on PATH (install Go, or give the binary input)');
+  throw new Error('no jit-policy binary: no release checksums are pinned in this action yet, and no trusted Go was found ' +
+    `(looked in ${goBins.join(', ') || 'nowhere (none is trusted on this OS)'}; $RUNNER_TOOL_CACHE/go/*/${process.arch}/bin/go is searched and PATH never is): ` +
+    'run actions/setup-go before this action, install Go in /usr/local/go, or give the binary input');
 }
 
 // appendState records name=value in the step's GITHUB_STATE file; the post
@@ -201,5 +277,6 @@ function errorCommand(msg) {
 }
 
 module.exports = {
-  PINNED, platform, newestPinned, resolveBinary, recordBinary, trustedBinary, run, errorCommand, onPath,
+  PINNED, platform, newestPinned, resolveBinary, recordBinary, trustedBinary, run, errorCommand,
+  goCandidates, buildEnv,
 };

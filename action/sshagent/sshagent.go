@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -32,15 +33,39 @@ type Agent struct {
 // startTimeout bounds `ssh-agent -s`, which forks the agent and exits.
 const startTimeout = 10 * time.Second
 
-// Start runs `ssh-agent -s` (the program named by bin, "" for ssh-agent on
-// PATH) and returns the agent it started, which outlives this process
-// until Stop. Not on Windows, whose ssh-agent is a system service.
+// systemAgents are the places Start runs ssh-agent from, first found
+// first. PATH is never searched: an earlier step of the job can put a
+// folder in front of it (GITHUB_PATH), and the agent receives the private
+// key.
+func systemAgents() []string {
+	return []string{"/usr/bin/ssh-agent", "/bin/ssh-agent", "/usr/local/bin/ssh-agent"}
+}
+
+// findAgent returns the first of paths that is an executable regular file.
+func findAgent(paths []string) (string, error) {
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("ssh-agent: none of %s exists (PATH is not searched); install the OpenSSH client", strings.Join(paths, ", "))
+}
+
+// Start runs `ssh-agent -s` (bin, an absolute path; "" for the first of
+// systemAgents that exists) and returns the agent it started, which
+// outlives this process until Stop. Not on Windows, whose ssh-agent is a
+// system service.
 func Start(ctx context.Context, bin string) (Agent, error) {
 	if runtime.GOOS == "windows" {
 		return Agent{}, errors.New("ssh-agent: not supported on Windows runners")
 	}
 	if bin == "" {
-		bin = "ssh-agent"
+		var err error
+		if bin, err = findAgent(systemAgents()); err != nil {
+			return Agent{}, err
+		}
+	} else if !filepath.IsAbs(bin) {
+		return Agent{}, fmt.Errorf("ssh-agent: %q is not an absolute path", bin)
 	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()

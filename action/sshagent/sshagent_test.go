@@ -6,7 +6,8 @@ import (
 	"encoding/pem"
 	"net"
 	"os"
-	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func certified(t *testing.T, expires time.Time) ([]byte, *ssh.Certificate) {
 }
 
 func TestStartAddStop(t *testing.T) {
-	if _, err := exec.LookPath("ssh-agent"); err != nil {
+	if _, err := findAgent(systemAgents()); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(err)
 		}
@@ -111,6 +112,35 @@ func TestStartAddStop(t *testing.T) {
 func TestStartFails(t *testing.T) {
 	if _, err := Start(t.Context(), "/nonexistent/ssh-agent"); err == nil {
 		t.Errorf("no error")
+	}
+	if _, err := Start(t.Context(), "ssh-agent"); err == nil || !strings.Contains(err.Error(), "not an absolute path") {
+		t.Errorf("a program name to look up on PATH: %v; want a refusal", err)
+	}
+}
+
+// TestFindAgentIgnoresPATH: ssh-agent comes from the fixed list, never from
+// PATH, and only an executable regular file counts.
+func TestFindAgentIgnoresPATH(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "ssh-agent")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	if got, err := findAgent(systemAgents()); err == nil && got == fake {
+		t.Errorf("findAgent used %s from PATH", got)
+	}
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	if got, err := findAgent([]string{missing, dir, plain, fake}); err != nil || got != fake {
+		t.Errorf("findAgent: %q, %v; want %s", got, err, fake)
+	}
+	_, err := findAgent([]string{missing, plain})
+	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), plain) {
+		t.Errorf("findAgent with none usable: %v; want an error naming both", err)
 	}
 }
 

@@ -139,12 +139,22 @@ func TestShimNoBinary(t *testing.T) {
 	if err := pinned.Run(); err != nil {
 		return // releases are pinned: without the input the shim would download one
 	}
-	code, out = s.run(t, "main.js")
-	if code != 1 || !strings.Contains(out, "go is not on PATH") {
-		t.Errorf("no binary: exit %d, output %q", code, out)
+	// No trusted Go either (the list of places is empty): the error says
+	// what to do. A go planted first on PATH is never run.
+	fake := filepath.Join(t.TempDir(), "go")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\ntouch \"$0.ran\"\n"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if data, _ := os.ReadFile(s.state); len(data) != 0 {
-		t.Errorf("a failed main step recorded state %q", data)
+	script := `require(process.argv[1]).resolveBinary(process.env, {}, "x", []).then(
+		(f) => console.log("FILE=" + f), (e) => { console.log("ERR=" + e.message); process.exit(1); })`
+	cmd := exec.Command(s.node, "-e", script, filepath.Join(s.dist, "binary.js"))
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(fake)+":/usr/bin:/bin")
+	raw, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(raw), "no trusted Go was found") {
+		t.Errorf("no binary and no trusted Go: %v, output %q", err, raw)
+	}
+	if _, err := os.Stat(fake + ".ran"); err == nil {
+		t.Error("the go on PATH was run")
 	}
 }
 
