@@ -57,12 +57,15 @@ requester_logins contains lower(input.requester.login) if is_string(input.reques
 requester_logins contains lower(input.pull_request.author) if is_string(input.pull_request.author)
 
 # approved_by_team(team, n): the pull request has at least n current approvals
-# from members of team, none of them the requester or the author. The set is
-# approvers' (same filter), inlined: this runs for every pull request, and a
-# call costs more than the filter.
+# from members of team, none of them the requester or the author. n must be
+# at least 1: a count that arithmetic took to 0 or below never passes, so a
+# rule can not silently come to need no approval. The set is approvers' (same
+# filter), inlined: this runs for every pull request, and a call costs more
+# than the filter.
 approved_by_team(team, n) if {
 	input.kind == "pull_request"
 	is_number(n)
+	n >= 1
 	is_string(team)
 	is_string(input.requester.login)
 	t := lower(team)
@@ -190,7 +193,8 @@ workflow_is(pattern) if {
 # midnight and the part after midnight belongs to the day it started; start ==
 # end is empty. days: "Mon" or "Monday", any case; missing = every day.
 # tz: an IANA zone; missing = UTC (an unknown zone is an evaluation error,
-# which the engine turns into a denial).
+# which the engine turns into a denial). "Local", the zone of whichever
+# machine evaluates, never matches.
 within_window(now, window) if {
 	is_string(now)
 	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`, now)
@@ -201,7 +205,9 @@ within_window(now, window) if {
 	is_string(end)
 	regex.match(`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`, start)
 	regex.match(`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`, end)
-	[day, t] := split(time.format([time.parse_rfc3339_ns(now), object.get(window, "tz", "UTC"), "Monday 15:04"]), " ")
+	tz := object.get(window, "tz", "UTC")
+	tz != "Local"
+	[day, t] := split(time.format([time.parse_rfc3339_ns(now), tz, "Monday 15:04"]), " ")
 	_open(t, day, start, end, object.get(window, "days", ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]))
 }
 

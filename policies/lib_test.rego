@@ -107,6 +107,12 @@ test_approved_by_team_needs_pull_request_and_requester if {
 	not lib.approved_by_team("org/sre", "1") with input as pr_input
 }
 
+test_approved_by_team_needs_a_positive_count if {
+	not lib.approved_by_team("org/sre", 0) with input as pr_input
+	not lib.approved_by_team("org/sre", -1) with input as pr_input
+	not lib.approved_by_team("org/sre", 0) with input as object.remove(pr_input, ["approvals"])
+}
+
 # --- durations -------------------------------------------------------------
 
 test_duration_seconds if {
@@ -229,6 +235,12 @@ test_window_timezone_offsets if {
 	lib.within_window("2026-07-14T07:30:00Z", office) # 09:30 Berlin summer time
 }
 
+test_window_local_zone_refused if {
+	every_hour := {"start": "00:00", "end": "24:00"}
+	lib.within_window("2026-11-24T10:00:00Z", object.union(every_hour, {"tz": "UTC"}))
+	not lib.within_window("2026-11-24T10:00:00Z", object.union(every_hour, {"tz": "Local"}))
+}
+
 test_window_weekday_outside if {
 	not lib.within_window("2026-11-28T10:00:00Z", office) # Saturday
 	not lib.within_window("2026-11-29T10:00:00Z", office) # Sunday
@@ -321,9 +333,21 @@ test_team_approvers_table if {
 	every c in approval_cases {
 		count(lib.team_approvers("org/sre")) == c.count with input as pr_with(c.reviews)
 		lib.missing_approvals("org/sre", 2) == 2 - c.count with input as pr_with(c.reviews)
-		lib.approved_by_team("org/sre", c.count) with input as pr_with(c.reviews)
+		approved_by_exactly(c)
 		not lib.approved_by_team("org/sre", c.count + 1) with input as pr_with(c.reviews)
 	}
+}
+
+# approved_by_exactly(c): approved_by_team holds for c.count approvals, or,
+# when c.count is 0, does not hold at all (a count under 1 never passes).
+approved_by_exactly(c) if {
+	c.count > 0
+	lib.approved_by_team("org/sre", c.count) with input as pr_with(c.reviews)
+}
+
+approved_by_exactly(c) if {
+	c.count == 0
+	not lib.approved_by_team("org/sre", 0) with input as pr_with(c.reviews)
 }
 
 test_missing_approvals if {
