@@ -336,10 +336,13 @@ func TestRunAWSBadInputs(t *testing.T) {
 			if len(tokens) > 0 {
 				t.Fatalf("requested a token: %s", tokens[0])
 			}
-			for _, f := range []string{j.output, j.state, j.envFile} {
+			for _, f := range []string{j.output, j.envFile} {
 				if s := mustRead(t, f); s != "" {
 					t.Fatalf("%s written: %q", filepath.Base(f), s)
 				}
+			}
+			if st := j.parse(j.state); !isBlankState(st) {
+				t.Fatalf("state %v, want every state of the post step blank", st)
 			}
 		})
 	}

@@ -40,7 +40,8 @@ type PostParams struct {
 
 // Post is `jit-policy action post`: revoke exactly the leases named in
 // this step's state (STATE_lease-ids; never a lease of another job or
-// step), stop the ssh-agent Run started, delete the leases' files and
+// step: without the broker, a lease whose job is not this run's is
+// refused), stop the ssh-agent Run started, delete the leases' files and
 // append what was revoked to the job summary.
 func Post(ctx context.Context, p PostParams) int {
 	if p.Now == nil {
@@ -88,9 +89,65 @@ func (p PostParams) revoke(ctx context.Context, ids []string) int {
 		return ExitPostUnreadable
 	}
 	defer rt.Close()
-	rep := rt.Revoker().Revoke(context.WithoutCancel(ctx), ids, lease.ByPostStep, p.Now())
-	rows, failed := p.report(ctx, rt, ids, rep)
+	own, refused := p.ownLeases(ctx, rt.Leases, ids)
+	var rep revocation.Report
+	if len(own) > 0 {
+		rep = rt.Revoker().Revoke(context.WithoutCancel(ctx), own, lease.ByPostStep, p.Now())
+	}
+	rows, failed := p.report(ctx, rt, ids, rep, refused)
 	return p.summarize(rows, failed)
+}
+
+// The variables naming the run the post step runs in. The runner sets
+// them; a step cannot overwrite them through GITHUB_ENV (GitHub's default
+// GITHUB_* variables cannot be overwritten).
+const (
+	envRepository = "GITHUB_REPOSITORY"
+	envRunID      = "GITHUB_RUN_ID"
+	envRunAttempt = "GITHUB_RUN_ATTEMPT"
+)
+
+// ownLeases splits ids into the leases of this run (repository, run id
+// and attempt as the runner names them) and the refused ones, each with
+// why. The state names the leases the main step issued, but the post
+// step does not take the state's word for whose they are. A lease the
+// store does not know stays in own: revoking it fails, and the report
+// says so.
+func (p PostParams) ownLeases(ctx context.Context, leases lease.Store, ids []string) (own []string, refused map[string]error) {
+	refused = map[string]error{}
+	run := lease.Job{Repository: p.Getenv(envRepository), RunID: p.Getenv(envRunID), Attempt: p.Getenv(envRunAttempt)}
+	var runErr error
+	if run.Repository == "" || run.RunID == "" || run.Attempt == "" {
+		runErr = fmt.Errorf("%s, %s and %s are not all set, so the lease cannot be checked to be this run's: run the post step in the GitHub Actions job that issued it", envRepository, envRunID, envRunAttempt)
+	}
+	for _, id := range ids {
+		l, err := leases.Get(ctx, id)
+		switch {
+		case errors.Is(err, lease.ErrNotFound):
+			own = append(own, id)
+		case err != nil:
+			refused[id] = fmt.Errorf("reading it to check it is this run's: %w (run the post step again, or revoke it with jit-policy revoke)", err)
+		case runErr != nil:
+			refused[id] = runErr
+		case l.Job.Repository != run.Repository || l.Job.RunID != run.RunID || l.Job.Attempt != run.Attempt:
+			refused[id] = fmt.Errorf("it belongs to %s, not to this run, %s: the post step revokes only its own run's leases (revoke it with jit-policy revoke --lease %s if it must go)", jobName(l.Job), jobName(run), id)
+		default:
+			own = append(own, id)
+		}
+	}
+	return own, refused
+}
+
+// jobName names a run for messages: "org/app run 123 attempt 1", with
+// "(none)" for an empty field.
+func jobName(j lease.Job) string {
+	orNone := func(s string) string {
+		if s == "" {
+			return "(none)"
+		}
+		return s
+	}
+	return fmt.Sprintf("%s run %s attempt %s", orNone(j.Repository), orNone(j.RunID), orNone(j.Attempt))
 }
 
 // summarize appends the revoked table to the job summary and returns the
@@ -107,10 +164,10 @@ func (p PostParams) summarize(rows []revokedRow, failed bool) int {
 	return ExitPostOK
 }
 
-// report turns the revocation report into summary rows and ::error::
-// lines; failed is true when a lease (or a revocation list) was left
-// unrevoked.
-func (p PostParams) report(ctx context.Context, rt *app.App, ids []string, rep revocation.Report) (rows []revokedRow, failed bool) {
+// report turns the revocation report and the leases refused as not this
+// run's into summary rows and ::error:: lines; failed is true when a
+// lease (or a revocation list) was left unrevoked.
+func (p PostParams) report(ctx context.Context, rt *app.App, ids []string, rep revocation.Report, refused map[string]error) (rows []revokedRow, failed bool) {
 	for _, id := range ids {
 		r := revokedRow{id: id}
 		l, getErr := rt.Leases.Get(ctx, id)
@@ -118,6 +175,8 @@ func (p PostParams) report(ctx context.Context, rt *app.App, ids []string, rep r
 			r.issuer, r.role = l.Issuer, l.Role
 		}
 		switch {
+		case refused[id] != nil:
+			r.result = "not revoked: " + refused[id].Error()
 		case rep.Failed[id] != nil:
 			r.result = "not revoked: " + rep.Failed[id].Error()
 		case slices.Contains(rep.Revoked, id):

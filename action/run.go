@@ -46,12 +46,17 @@ type envFiles struct {
 }
 
 // Run is `jit-policy action run`: issue the credential the inputs ask for
-// and hand it to the runner. Nothing secret is ever printed: each secret
+// and hand it to the runner. It first saves every state the post step
+// reads, blank (blankState), so that the post step never reads a value
+// this step did not write. Nothing secret is ever printed: each secret
 // is registered with ::add-mask:: (a line at a time) before anything else
 // is written, and only then go files, outputs and state.
 func Run(ctx context.Context, p RunParams) int {
 	if p.Now == nil {
 		p.Now = time.Now
+	}
+	if err := clearPostState(p.Getenv); err != nil {
+		return p.fail(err)
 	}
 	in, err := ReadInputs(p.Getenv)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/jit-policy/jit-policy/action/ghcmd"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/oidctest"
 )
@@ -111,8 +112,9 @@ func TestRunIssues(t *testing.T) {
 					t.Errorf("private-key-path %q: %v %v", outs["private-key-path"], fi, err)
 				}
 			}
-			if st := j.parse(j.state); st[StateLeaseIDs] != id || st[StateConfig] != e.config {
-				t.Errorf("state %v, want lease-ids %s and config %s", st, id, e.config)
+			if st := j.parse(j.state); st[StateLeaseIDs] != id || st[StateConfig] != e.config || len(st) != len(postStates()) ||
+				st[StateBroker] != "" || st[StateAudience] != "" || st[StateAgentPID] != "" || st[StateAgentSocket] != "" {
+				t.Errorf("state %v, want lease-ids %s, config %s and every other state of the post step blank", st, id, e.config)
 			}
 			sum := mustRead(t, j.summary)
 			for _, want := range []string{"| Lease | Issuer | Role | Principals | Subject | Repository | Run | Expires |", "| " + id + " | ssh | deploy | nobody | repo:org/app:environment:prod | org/app | 987654321 attempt 1, job 24681357 | " + outs["expires-at"] + " |"} {
@@ -177,6 +179,20 @@ func TestRunMasksSecrets(t *testing.T) {
 	}
 }
 
+// isBlankState reports whether a parsed state holds exactly the states
+// the post step reads, each blank: what Run saves before anything else.
+func isBlankState(st map[string]string) bool {
+	if len(st) != len(postStates()) {
+		return false
+	}
+	for _, name := range postStates() {
+		if v, ok := st[name]; !ok || v != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // maskLinesOf returns the lines of a secret that must be masked.
 func maskLinesOf(t *testing.T, s string) []string {
 	t.Helper()
@@ -222,10 +238,13 @@ func TestRunDenied(t *testing.T) {
 			if !slices.Equal(errs, tc.want) {
 				t.Errorf("commands:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(tc.want, "\n"))
 			}
-			for _, f := range []string{j.output, j.state, j.envFile} {
+			for _, f := range []string{j.output, j.envFile} {
 				if s := mustRead(t, f); s != "" {
 					t.Errorf("%s written on denial: %q", filepath.Base(f), s)
 				}
+			}
+			if st := j.parse(j.state); !isBlankState(st) {
+				t.Errorf("state %v on denial, want every state of the post step blank", st)
 			}
 			if sum := mustRead(t, j.summary); !strings.Contains(sum, "access denied") {
 				t.Errorf("summary:\n%s", sum)
@@ -250,6 +269,7 @@ func TestRunErrors(t *testing.T) {
 		{"no key", map[string]string{InputEnv(InputGenerateKey): ""}, "::error::give input public-key (a key line or a .pub file) or generate-key: true"},
 		{"missing key file", map[string]string{InputEnv(InputGenerateKey): "", InputEnv(InputPublicKey): "/nonexistent/k.pub"}, "::error::input public-key: neither an authorized_keys line nor a readable file: no such file or directory"},
 		{"no GITHUB_OUTPUT", map[string]string{"GITHUB_OUTPUT": ""}, "::error::GITHUB_OUTPUT is not set: run this inside a GitHub Actions step"},
+		{"no GITHUB_STATE", map[string]string{"GITHUB_STATE": ""}, "::error::GITHUB_STATE is not set: run this inside a GitHub Actions step"},
 		{"no GITHUB_ENV for export", map[string]string{"GITHUB_ENV": "", InputEnv(InputExportEnv): "true"}, "::error::GITHUB_ENV is not set: run this inside a GitHub Actions step"},
 		{"agent needs the private key", map[string]string{InputEnv(InputGenerateKey): "", InputEnv(InputSSHAgent): "true", InputEnv(InputPublicKey): "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGnb7pKfRyT4wOdE1w0s9V8Qm3l0I2rW6yjd8cHqL0F0"}, "::error::input ssh-agent: ssh-agent needs the private key"},
 		{"no config", map[string]string{InputEnv(InputConfig): filepath.Join(e.dir, "missing.yaml")}, "::error::open config"},
@@ -265,8 +285,12 @@ func TestRunErrors(t *testing.T) {
 			for _, r := range tokens {
 				t.Errorf("requested a token: %s", r)
 			}
-			if s := mustRead(t, j.state); s != "" {
-				t.Errorf("state written: %q", s)
+			if _, noState := tc.env[ghcmd.EnvState]; !noState {
+				if st := j.parse(j.state); !isBlankState(st) {
+					t.Errorf("state %v, want every state of the post step blank", st)
+				}
+			} else if s := mustRead(t, j.state); s != "" {
+				t.Errorf("state written without GITHUB_STATE: %q", s)
 			}
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/jit-policy/jit-policy/action/ghcmd"
 )
 
 // Names of the values Run saves in GITHUB_STATE; the runner hands them to
@@ -19,6 +21,42 @@ const (
 	StateBroker   = "broker"
 	StateAudience = "audience"
 )
+
+// postStates returns the name of every state the post step reads. Run
+// writes each of them, blank, before anything else (see blankState).
+func postStates() []string {
+	return []string{StateLeaseIDs, StateConfig, StateAgentPID, StateAgentSocket, StateBroker, StateAudience}
+}
+
+// clearPostState saves every state the post step reads, blank, first of
+// all, in both modes and whatever fails next, so that none can come from a
+// later step's GITHUB_ENV. Without GITHUB_STATE nothing can be saved:
+// Run's requireFiles reports it.
+func clearPostState(getenv func(string) string) error {
+	path := getenv(ghcmd.EnvState)
+	if path == "" {
+		return nil
+	}
+	if err := ghcmd.Append(path, blankState()...); err != nil {
+		return fmt.Errorf("clearing the post step's state in %s (check the runner's file is writable): %w", ghcmd.EnvState, err)
+	}
+	return nil
+}
+
+// blankState returns every state the post step reads, blank. The runner
+// hands the post step the job's environment first and the action's
+// saved state last, so a state the main step never wrote could come from
+// GITHUB_ENV of any later step (STATE_broker=https://evil,
+// STATE_lease-ids of other jobs' leases); written blank, the saved state
+// overrides whatever the environment holds.
+func blankState() []ghcmd.Pair {
+	names := postStates()
+	pairs := make([]ghcmd.Pair, len(names))
+	for i, n := range names {
+		pairs[i] = ghcmd.Pair{Name: n}
+	}
+	return pairs
+}
 
 // Limits on the lease-ids state.
 const (

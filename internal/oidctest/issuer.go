@@ -109,13 +109,18 @@ func (i *Issuer) SetDiscoveryIssuer(iss string) {
 }
 
 // RunnerEnv returns the environment GitHub's runner gives a job with
-// `permissions: id-token: write`: ACTIONS_ID_TOKEN_REQUEST_URL (this
-// server's /token, with a query as GitHub's has) and
-// ACTIONS_ID_TOKEN_REQUEST_TOKEN. Use its Get method as a getenv.
+// `permissions: id-token: write` whose token has DefaultClaims:
+// ACTIONS_ID_TOKEN_REQUEST_URL (this server's /token, with a query as
+// GitHub's has), ACTIONS_ID_TOKEN_REQUEST_TOKEN, and the job's run,
+// GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT. Use its Get
+// method as a getenv.
 func (i *Issuer) RunnerEnv() Env {
 	return Env{
 		"ACTIONS_ID_TOKEN_REQUEST_URL":   i.URL() + "/token?api-version=2.0",
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": i.RequestToken,
+		"GITHUB_REPOSITORY":              DefaultRepository,
+		"GITHUB_RUN_ID":                  DefaultRunID,
+		"GITHUB_RUN_ATTEMPT":             DefaultRunAttempt,
 	}
 }
 

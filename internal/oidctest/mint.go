@@ -46,6 +46,13 @@ type MintOptions struct {
 	NoKID bool
 }
 
+// The run of DefaultClaims' job, as RunnerEnv also names it.
+const (
+	DefaultRepository = "org/app"   // repository
+	DefaultRunID      = "987654321" // run_id
+	DefaultRunAttempt = "1"         // run_attempt
+)
+
 // DefaultClaims returns the claims of a GitHub Actions job token from this
 // issuer for a deploy job in environment prod of org/app on main: issued
 // now, valid for five minutes, with a random jti.
@@ -55,7 +62,7 @@ func (i *Issuer) DefaultClaims() map[string]any {
 		"iss":                   i.URL(),
 		"aud":                   DefaultAudience,
 		"sub":                   "repo:org/app:environment:prod",
-		"repository":            "org/app",
+		"repository":            DefaultRepository,
 		"repository_id":         "123456789",
 		"repository_owner":      "org",
 		"repository_owner_id":   "4242",
@@ -67,9 +74,9 @@ func (i *Issuer) DefaultClaims() map[string]any {
 		"workflow_ref":          "org/app/.github/workflows/deploy.yml@refs/heads/main",
 		"job_workflow_ref":      "org/app/.github/workflows/deploy.yml@refs/heads/main",
 		"event_name":            "push",
-		"run_id":                "987654321",
+		"run_id":                DefaultRunID,
 		"run_number":            "42",
-		"run_attempt":           "1",
+		"run_attempt":           DefaultRunAttempt,
 		"check_run_id":          "24681357",
 		"actor":                 "alice",
 		"actor_id":              "1001",
