@@ -65,7 +65,9 @@ type Checker struct {
 	NotIssuing string
 }
 
-// Check handles one event at time now.
+// Check handles one event at time now. A pull request closed without
+// merge has its leases revoked (when Revoker is set) and nothing issued,
+// whether the event says it was closed or only the API's facts do.
 func (c *Checker) Check(ctx context.Context, ev event.Event, now time.Time) (Result, error) {
 	res := Result{Repository: ev.Owner + "/" + ev.Repo, Number: ev.Number, HeadSHA: ev.HeadSHA, Now: now.UTC(),
 		Issuing: c.Issuer != nil, NotIssuing: c.NotIssuing}
@@ -82,6 +84,14 @@ func (c *Checker) Check(ctx context.Context, ev event.Event, now time.Time) (Res
 		return res, fmt.Errorf("reading pull request #%d: %w", ev.Number, err)
 	}
 	res.HeadSHA, res.Refusals, res.Dropped = facts.PR.HeadSHA, facts.Refusals, facts.Dropped
+	if c.Revoker != nil && facts.ClosedUnmerged {
+		// The event did not say so (a workflow_run payload never does),
+		// but the API does: revoke as for a closed event, and decide
+		// (so issue) nothing.
+		closed := ev
+		closed.Closed, closed.Merged = true, false
+		return c.closed(ctx, closed, res, now)
+	}
 	files := requestFiles(facts.Changed, c.Config.Requests)
 	if len(files) > MaxRequestFiles {
 		res.Refusals = append(res.Refusals, fmt.Sprintf("The pull request adds or changes %d request files; at most %d are decided per pull request: split it.", len(files), MaxRequestFiles))

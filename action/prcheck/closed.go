@@ -11,7 +11,8 @@ import (
 
 // closed handles a closed pull request: merged, its leases run to expiry
 // (the merge is the record); closed without merge, they are revoked —
-// when this run may (Revoker set).
+// when this run may (Revoker set). Check calls it for a closed event, and
+// for an event that does not say (workflow_run) when the facts do.
 func (c *Checker) closed(ctx context.Context, ev event.Event, res Result, now time.Time) (Result, error) {
 	res.Closed, res.Merged = true, ev.Merged
 	if ev.Merged {

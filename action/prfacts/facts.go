@@ -42,6 +42,9 @@ type Facts struct {
 	// Requester is input.requester: the PR author and their teams among
 	// the configured ones.
 	Requester engine.Requester
+	// ClosedUnmerged says the API shows the pull request closed without
+	// merge (an event such as workflow_run does not say).
+	ClosedUnmerged bool
 	// Refusals are the built-in reasons to refuse whatever the policy
 	// says, one sentence each; empty when there are none.
 	Refusals []string
@@ -117,6 +120,7 @@ func (c *Client) Facts(ctx context.Context, ev event.Event, cfg config.PullReque
 		f.refuse("The pull request is a draft: mark it ready for review to request access.")
 	}
 	if pr.GetState() == "closed" && !f.PR.Merged {
+		f.ClosedUnmerged = true
 		f.refuse("The pull request is closed without merge.")
 	}
 	maxAge := cfg.MaxPendingAge.Duration

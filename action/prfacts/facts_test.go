@@ -82,6 +82,7 @@ func TestFacts(t *testing.T) {
 		refusals  []string // substrings, one per refusal
 		dropped   []string // substrings, one per dropped approval
 		fork      bool
+		closed    bool // ClosedUnmerged
 		err       string
 	}{{
 		name: "two current approvals from the team",
@@ -182,6 +183,7 @@ func TestFacts(t *testing.T) {
 			editPull(t, f, func(pr map[string]any) { pr["state"], pr["closed_at"] = "closed", "2026-05-04T11:00:00Z" })
 		},
 		refusals: []string{"closed without merge"},
+		closed:   true,
 	}, {
 		name: "a commit without a GitHub account",
 		setup: func(t *testing.T, f *fakeGitHub) {
@@ -258,6 +260,9 @@ func TestFacts(t *testing.T) {
 			}
 			if got.PR.FromFork != tc.fork {
 				t.Fatalf("FromFork = %v, want %v", got.PR.FromFork, tc.fork)
+			}
+			if got.ClosedUnmerged != tc.closed {
+				t.Fatalf("ClosedUnmerged = %v, want %v", got.ClosedUnmerged, tc.closed)
 			}
 			if got.Requester.Login != "alice" || !slices.Equal(got.Requester.Teams, []string{"acme/dev"}) {
 				t.Fatalf("Requester = %+v, want alice in acme/dev", got.Requester)
