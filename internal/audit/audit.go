@@ -30,6 +30,7 @@ type Log struct {
 	wmu     sync.Mutex // held while a batch is written: one Write at a time
 	w       io.Writer
 	closer  io.Closer
+	bufs    sync.Pool // of *bytes.Buffer: encoding and batch buffers
 }
 
 // batch is the lines that one Write puts out. Its leader, the Record that
@@ -40,10 +41,7 @@ type batch struct {
 	err  error
 }
 
-// bufPool recycles encoding and batch buffers.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledBuf is the largest buffer returned to bufPool, so one huge
+// maxPooledBuf is the largest buffer returned to a Log's pool, so one huge
 // record does not stay pinned.
 const maxPooledBuf = 64 << 10
 
@@ -72,8 +70,8 @@ func Open(sink string, stderr io.Writer) (*Log, error) {
 // Write that carried it.
 func (l *Log) Record(_ context.Context, rec engine.AuditRecord) error {
 	rec.Input.Request.Fields = redact(rec.Input.Request.Fields)
-	line := bufPool.Get().(*bytes.Buffer)
-	defer putBuf(line)
+	line := l.getBuf()
+	defer l.putBuf(line)
 	// An Encoder escapes HTML as json.Marshal does and ends the value with
 	// the newline, so the bytes are those of json.Marshal plus "\n".
 	if err := json.NewEncoder(line).Encode(rec); err != nil {
@@ -92,7 +90,7 @@ func (l *Log) write(line []byte) error {
 	b := l.pending
 	leader := b == nil
 	if leader {
-		b = &batch{buf: bufPool.Get().(*bytes.Buffer)}
+		b = &batch{buf: l.getBuf()}
 		b.done.Add(1)
 		l.pending = b
 	}
@@ -108,18 +106,27 @@ func (l *Log) write(line []byte) error {
 	l.mu.Unlock()
 	_, b.err = l.w.Write(b.buf.Bytes())
 	l.wmu.Unlock()
-	putBuf(b.buf)
+	l.putBuf(b.buf)
 	b.buf = nil
 	b.done.Done()
 	return b.err
 }
 
-func putBuf(b *bytes.Buffer) {
+// getBuf returns an empty buffer from the log's pool, or a new one.
+func (l *Log) getBuf() *bytes.Buffer {
+	if b, ok := l.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// putBuf returns b to the log's pool, unless it grew too large.
+func (l *Log) putBuf(b *bytes.Buffer) {
 	if b.Cap() > maxPooledBuf {
 		return
 	}
 	b.Reset()
-	bufPool.Put(b)
+	l.bufs.Put(b)
 }
 
 // Close closes the file behind the log, if any.
