@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/jit-policy/jit-policy/action/ghcmd"
+	"github.com/jit-policy/jit-policy/action/ghcmd/ghcmdtest"
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/lease/sqlitestore"
 	"github.com/jit-policy/jit-policy/internal/oidctest"
@@ -95,7 +96,7 @@ func newRunnerStep(t *testing.T, dir string, env oidctest.Env, config string) ru
 // parse reads one of the step's runner files.
 func (s *runnerStep) parse(path string) map[string]string {
 	s.t.Helper()
-	m, err := ghcmd.Parse(mustRead(s.t, path))
+	m, err := ghcmdtest.Parse(mustRead(s.t, path))
 	if err != nil {
 		s.t.Fatalf("%s: %v", filepath.Base(path), err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jit-policy/jit-policy/action/ghcmd/ghcmdtest"
 )
 
 func TestEscapeData(t *testing.T) {
@@ -57,7 +59,7 @@ func TestFormatAndParse(t *testing.T) {
 		file.WriteString(s)
 	}
 	file.WriteString("simple=value=with=equals\n\nheredocname<<EOF\r\nline1\r\nline2\r\nEOF\r\n")
-	got, err := Parse(file.String())
+	got, err := ghcmdtest.Parse(file.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +83,8 @@ func TestFormatRefuses(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for _, in := range []string{"novalue\n", "=v\n", "a<<EOF\nno end\n", "<<EOF\nEOF\n", "a<<\n"} {
-		if _, err := Parse(in); err == nil {
-			t.Errorf("Parse(%q): no error", in)
+		if _, err := ghcmdtest.Parse(in); err == nil {
+			t.Errorf("ghcmdtest.Parse(%q): no error", in)
 		}
 	}
 }
@@ -103,7 +105,7 @@ func TestAppend(t *testing.T) {
 		t.Errorf("Append with a bad name: no error")
 	}
 	data, _ := os.ReadFile(path)
-	got, err := Parse(string(data))
+	got, err := ghcmdtest.Parse(string(data))
 	if err != nil || got["first"] != "1" || got["a"] != "x\ny" || got["b"] != "" || len(got) != 3 {
 		t.Errorf("file %q parses to %q, %v", data, got, err)
 	}
@@ -115,17 +117,17 @@ func FuzzFormatParse(f *testing.F) {
 	f.Add("name", "value")
 	f.Add("k", "a\r\nb\n")
 	f.Fuzz(func(t *testing.T, name, value string) {
-		_, _ = Parse(name + value)
+		_, _ = ghcmdtest.Parse(name + value)
 		s, err := Format(name, value)
 		if err != nil {
 			return
 		}
-		got, err := Parse(s)
+		got, err := ghcmdtest.Parse(s)
 		if err != nil {
-			t.Fatalf("Parse(Format(%q, %q)): %v", name, value, err)
+			t.Fatalf("ghcmdtest.Parse(Format(%q, %q)): %v", name, value, err)
 		}
 		if len(got) != 1 || got[name] != value {
-			t.Fatalf("Parse(Format(%q, %q)) = %q", name, value, got)
+			t.Fatalf("ghcmdtest.Parse(Format(%q, %q)) = %q", name, value, got)
 		}
 	})
 }

@@ -64,7 +64,7 @@ func FromGitHubRunner(ctx context.Context, client *http.Client, audience string,
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, reqURL+sep+"audience="+url.QueryEscape(audience), nil)
 	if err != nil {
-		return "", fmt.Errorf("github id token: %v", err)
+		return "", fmt.Errorf("github id token: building the request to %s: %w; check %s (the runner sets it for a job with `permissions: id-token: write`)", u.Redacted(), err, EnvRequestURL)
 	}
 	req.Header.Set("Authorization", "Bearer "+reqToken)
 	req.Header.Set("Accept", "application/json")
@@ -73,12 +73,12 @@ func FromGitHubRunner(ctx context.Context, client *http.Client, audience string,
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("github id token: request to %s failed: %v", u.Redacted(), err)
+		return "", fmt.Errorf("github id token: request to %s failed: %w", u.Redacted(), err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return "", fmt.Errorf("github id token: read response: %v", err)
+		return "", fmt.Errorf("github id token: read response: %w", err)
 	}
 	if len(body) > MaxResponseBytes {
 		return "", fmt.Errorf("github id token: response over %d bytes", MaxResponseBytes)

@@ -99,5 +99,5 @@ func unreadable(team string, code int, err error) error {
 	if code == http.StatusNotFound {
 		hint = " (or the team does not exist)"
 	}
-	return fmt.Errorf("prfacts: cannot read membership of %s: %w (HTTP %d%s: %v)", team, ErrMembershipUnreadable, code, hint, err)
+	return fmt.Errorf("prfacts: cannot read membership of %s: %w (HTTP %d%s: %w)", team, ErrMembershipUnreadable, code, hint, err)
 }

@@ -75,7 +75,7 @@ func Start(ctx context.Context, bin string) (Agent, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return Agent{}, fmt.Errorf("ssh-agent -s: %v: %s", err, strings.TrimSpace(stderr.String()))
+		return Agent{}, fmt.Errorf("ssh-agent -s: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	a, err := ParseOutput(string(out))
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/jit-policy/jit-policy/action/event"
 	"github.com/jit-policy/jit-policy/action/event/eventtest"
-	"github.com/jit-policy/jit-policy/internal/seal"
+	"github.com/jit-policy/jit-policy/internal/seal/sealtest"
 )
 
 // TestCheckSealsPostgresPassword: an approved PostgreSQL request is
@@ -70,7 +70,7 @@ func TestCheckSealsPostgresPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs, err := seal.ParseOutputs(string(plain))
+	outs, err := sealtest.ParseOutputs(string(plain))
 	if err != nil {
 		t.Fatalf("parsing the sealed outputs: %v\n%s", err, plain)
 	}

@@ -178,7 +178,7 @@ func (c *Client) post(ctx context.Context, path, token string, body, out any) er
 	}
 	data, err := json.Marshal(body)
 	if err != nil {
-		return fmt.Errorf("broker: encoding the request: %v", err)
+		return fmt.Errorf("broker: encoding the request: %w", err)
 	}
 	if len(data) > brokerapi.MaxRequestBytes {
 		return fmt.Errorf("broker: the request is over %d bytes", brokerapi.MaxRequestBytes)
@@ -187,14 +187,14 @@ func (c *Client) post(ctx context.Context, path, token string, body, out any) er
 	u.Path += path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("broker: %v", err)
+		return fmt.Errorf("broker: building the request to POST %s: %w", u.String(), err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("broker: POST %s: %v", u.String(), stripURLError(err))
+		return fmt.Errorf("broker: POST %s: %w", u.String(), stripURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.ContentLength > MaxResponseBytes {
@@ -202,7 +202,7 @@ func (c *Client) post(ctx context.Context, path, token string, body, out any) er
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return fmt.Errorf("broker: POST %s: reading the response: %v", u.String(), err)
+		return fmt.Errorf("broker: POST %s: reading the response: %w", u.String(), err)
 	}
 	if len(raw) > MaxResponseBytes {
 		return fmt.Errorf("broker: POST %s: response over %d bytes", u.String(), MaxResponseBytes)
@@ -211,7 +211,7 @@ func (c *Client) post(ctx context.Context, path, token string, body, out any) er
 		return apiError(resp.StatusCode, raw)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("broker: POST %s: the response is not the expected JSON: %v", u.String(), err)
+		return fmt.Errorf("broker: POST %s: the response is not the expected JSON: %w", u.String(), err)
 	}
 	return nil
 }

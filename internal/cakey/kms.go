@@ -116,7 +116,7 @@ func (v *verifiedSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerO
 		return nil, fmt.Errorf("cakey: %s: signing: %w", v.scheme, err)
 	}
 	if err := verify(v.pub, digest, sig, opts); err != nil {
-		return nil, fmt.Errorf("cakey: %s: the KMS signature does not verify (%v); the key's signing algorithm must match the request (RSA keys: PKCS#1 v1.5 with %v)", v.scheme, err, opts.HashFunc())
+		return nil, fmt.Errorf("cakey: %s: the KMS signature does not verify (%w); the key's signing algorithm must match the request (RSA keys: PKCS#1 v1.5 with %v)", v.scheme, err, opts.HashFunc())
 	}
 	return sig, nil
 }

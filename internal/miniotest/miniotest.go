@@ -137,7 +137,7 @@ func Start(t testing.TB, opts Options) *Server {
 	for attempt := 1; attempt <= 3; attempt++ {
 		var ports [2]int
 		for i := range ports {
-			if ports[i], err = freePort(); err != nil {
+			if ports[i], err = testproc.FreePort(); err != nil {
 				t.Fatalf("miniotest: %v", err)
 			}
 		}

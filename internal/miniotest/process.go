@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,7 +56,7 @@ func (s *Server) run(bin string, env []string, data, certsDir, addr, consoleAddr
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("minio server not ready on %s within %v: %v", s.Endpoint, startTimeout, rerr)
+			return nil, fmt.Errorf("minio server not ready on %s within %v: %w", s.Endpoint, startTimeout, rerr)
 		}
 	}
 }
@@ -137,16 +136,6 @@ func findMinio() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("minio not found on PATH nor in %s", strings.Join(uniq, ", "))
-}
-
-// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // tail returns the last n bytes of b's output at most.

@@ -36,13 +36,6 @@ var (
 	ErrNotYetValid = errors.New("token not yet valid")
 )
 
-// sentinels lists every sentinel, for tests that check that exactly one
-// matches.
-func sentinels() []error {
-	return []error{ErrMalformed, ErrAlgorithm, ErrIssuerNotAllowed, ErrIssuerMismatch,
-		ErrDiscovery, ErrUnknownKey, ErrSignature, ErrAudience, ErrExpired, ErrNotYetValid}
-}
-
 // failf wraps sentinel as "oidc: <sentinel>: <detail>".
 func failf(sentinel error, format string, args ...any) error {
 	return fmt.Errorf("oidc: %w: "+format, append([]any{sentinel}, args...)...)

@@ -145,7 +145,7 @@ func (k *keySet) get(ctx context.Context) ([]jose.JSONWebKey, error) {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &set); err != nil {
-		return nil, fmt.Errorf("decode: %v", err)
+		return nil, fmt.Errorf("the response is not a JWKS (JSON with a \"keys\" array): %w", err)
 	}
 	var keys []jose.JSONWebKey
 	for _, raw := range set.Keys {

@@ -58,6 +58,13 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// sentinels lists every sentinel, for tests that check that exactly one
+// matches.
+func sentinels() []error {
+	return []error{ErrMalformed, ErrAlgorithm, ErrIssuerNotAllowed, ErrIssuerMismatch,
+		ErrDiscovery, ErrUnknownKey, ErrSignature, ErrAudience, ErrExpired, ErrNotYetValid}
+}
+
 // checkErr fails unless err wraps want and no other sentinel, and holds
 // no part of raw.
 func checkErr(t *testing.T, raw string, err, want error) {

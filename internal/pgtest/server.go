@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -68,7 +67,7 @@ func (s *server) setUp(bin string, cred *syscall.Credential) error {
 	initdb := command(filepath.Join(bin, "initdb"), cred, s.dir, "-D", s.data, "-U", "postgres",
 		"--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync")
 	if out, err := initdb.CombinedOutput(); err != nil {
-		return fmt.Errorf("initdb: %v\n%s", err, out)
+		return fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	var err error
 	for range 3 {
@@ -89,7 +88,7 @@ func (s *server) setUp(bin string, cred *syscall.Credential) error {
 // run starts postgres on a free port and waits until it accepts
 // connections on its socket.
 func (s *server) run(bin string, cred *syscall.Credential) error {
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -125,7 +124,7 @@ func (s *server) run(bin string, cred *syscall.Credential) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("postgres did not accept connections within 30s: %v", err)
+			return fmt.Errorf("postgres did not accept connections within 30s: %w", err)
 		}
 	}
 }
@@ -171,7 +170,7 @@ func runAs() (*syscall.Credential, error) {
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		return nil, fmt.Errorf("running as root, and the postgres account to run PostgreSQL as is missing (%v); %s", err, installHint)
+		return nil, fmt.Errorf("running as root, and the postgres account to run PostgreSQL as is missing (%w); %s", err, installHint)
 	}
 	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
 	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
@@ -179,16 +178,6 @@ func runAs() (*syscall.Credential, error) {
 		return nil, fmt.Errorf("the postgres account: %w", err)
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
-}
-
-// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // removeStale deletes the directories of servers whose test process died

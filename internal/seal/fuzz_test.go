@@ -1,9 +1,6 @@
 package seal
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func FuzzRecipients(f *testing.F) {
 	f.Add("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGvUq3AqCSm1hD2I8iN3R/hUMNVu9wK5pnXh3NqgBPPh alice")
@@ -26,28 +23,5 @@ func FuzzRecipients(f *testing.F) {
 		if len(gh)+len(skipped) != 1 {
 			t.Fatalf("FromGitHubKeys(%q) = %+v, %q", s, gh, skipped)
 		}
-	})
-}
-
-func FuzzOutputs(f *testing.F) {
-	f.Add("password", "hunter2")
-	f.Add("pem", "a\nEOF\nb\n")
-	f.Add("x", "\r")
-	f.Fuzz(func(t *testing.T, name, value string) {
-		text, err := FormatOutputs([]Output{{name, value}, {"z", "1"}})
-		if err != nil {
-			if checkName(name) == nil && name != "z" {
-				t.Fatalf("FormatOutputs(%q, %q): %v", name, value, err)
-			}
-			return
-		}
-		back, err := ParseOutputs(text)
-		if err != nil {
-			t.Fatalf("ParseOutputs(%q): %v", text, err)
-		}
-		if len(back) != 2 || back[0] != (Output{name, value}) || back[1] != (Output{"z", "1"}) {
-			t.Fatalf("round trip of %q, %q = %q", name, value, back)
-		}
-		_, _ = ParseOutputs(strings.ReplaceAll(text, "\n", "\r\n"))
 	})
 }

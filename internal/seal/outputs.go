@@ -30,7 +30,8 @@ type Output struct {
 // "name<<DELIM" line and the next line that is exactly DELIM (the line break
 // before DELIM is not part of the value). DELIM is "EOF", or "EOF_1", "EOF_2",
 // … when the value contains "EOF". Names are non-empty, made of ASCII letters,
-// digits, '_', '-' and '.', and unique. ParseOutputs reverses FormatOutputs.
+// digits, '_', '-' and '.', and unique. sealtest.ParseOutputs reverses
+// FormatOutputs.
 func FormatOutputs(outs []Output) (string, error) {
 	if len(outs) == 0 {
 		return "", errors.New("seal: no outputs")
@@ -56,41 +57,6 @@ func FormatOutputs(outs []Output) (string, error) {
 		b.WriteString(o.Name + "<<" + delim + "\n" + o.Value + "\n" + delim + "\n")
 	}
 	return b.String(), nil
-}
-
-// ParseOutputs parses the format written by FormatOutputs.
-func ParseOutputs(text string) ([]Output, error) {
-	var outs []Output
-	for n := 1; text != ""; n++ {
-		line, rest, _ := strings.Cut(text, "\n")
-		i := strings.IndexAny(line, "=<")
-		if i < 0 {
-			return nil, fmt.Errorf("seal: output %d: want name=value or name<<DELIM", n)
-		}
-		name := line[:i]
-		if err := checkName(name); err != nil {
-			return nil, fmt.Errorf("seal: output %d: %w", n, err)
-		}
-		if line[i] == '=' {
-			outs = append(outs, Output{Name: name, Value: line[i+1:]})
-			text = rest
-			continue
-		}
-		delim, ok := strings.CutPrefix(line[i:], "<<")
-		if !ok || delim == "" || strings.ContainsAny(delim, " \t\r") {
-			return nil, fmt.Errorf("seal: output %d (%s): bad heredoc delimiter", n, name)
-		}
-		if !strings.HasSuffix(rest, "\n") {
-			rest += "\n"
-		}
-		end := strings.Index(rest, "\n"+delim+"\n")
-		if end < 0 {
-			return nil, fmt.Errorf("seal: output %d (%s): missing closing %s line", n, name, delim)
-		}
-		outs = append(outs, Output{Name: name, Value: rest[:end]})
-		text = rest[end+len(delim)+2:]
-	}
-	return outs, nil
 }
 
 func checkName(name string) error {

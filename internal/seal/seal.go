@@ -116,7 +116,7 @@ func parseRecipient(s string, allowAge bool) (Recipient, error) {
 		}
 		r, err := age.ParseX25519Recipient(s)
 		if err != nil {
-			return Recipient{}, fmt.Errorf("%s: invalid age X25519 recipient (supported: %s): %v", short(s), supportedTypes, err)
+			return Recipient{}, fmt.Errorf("%s: invalid age X25519 recipient (supported: %s): %w", short(s), supportedTypes, err)
 		}
 		return Recipient{Recipient: r, Type: typeAge, Fingerprint: r.String()}, nil
 	}
@@ -125,7 +125,7 @@ func parseRecipient(s string, allowAge bool) (Recipient, error) {
 	}
 	pub, _, options, rest, err := ssh.ParseAuthorizedKey([]byte(s))
 	if err != nil {
-		return Recipient{}, fmt.Errorf("%s: not an age X25519 recipient or OpenSSH public key (supported: %s): %v", short(firstField(s)), supportedTypes, err)
+		return Recipient{}, fmt.Errorf("%s: not an age X25519 recipient or OpenSSH public key (supported: %s): %w", short(firstField(s)), supportedTypes, err)
 	}
 	if len(options) > 0 || len(bytes.TrimSpace(rest)) > 0 {
 		return Recipient{}, fmt.Errorf("%s: authorized_keys options are not allowed: give just \"type base64 [comment]\"", short(firstField(s)))
@@ -136,7 +136,7 @@ func parseRecipient(s string, allowAge bool) (Recipient, error) {
 	case typeEd25519:
 		r, err := agessh.NewEd25519Recipient(pub)
 		if err != nil {
-			return Recipient{}, fmt.Errorf("%s %s: invalid key: %v", t, fp, err)
+			return Recipient{}, fmt.Errorf("%s %s: invalid key: %w", t, fp, err)
 		}
 		return Recipient{Recipient: r, Type: t, Fingerprint: fp}, nil
 	case typeRSA:
@@ -153,7 +153,7 @@ func parseRecipient(s string, allowAge bool) (Recipient, error) {
 		}
 		r, err := agessh.NewRSARecipient(pub)
 		if err != nil {
-			return Recipient{}, fmt.Errorf("%s %s: invalid key: %v", t, fp, err)
+			return Recipient{}, fmt.Errorf("%s %s: invalid key: %w", t, fp, err)
 		}
 		return Recipient{Recipient: r, Type: t, Fingerprint: fp}, nil
 	}

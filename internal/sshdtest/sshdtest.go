@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
 // Server is a running sshd.
@@ -85,7 +87,10 @@ func Start(t testing.TB, caPub []byte, krlPath string) *Server {
 	if err := os.WriteFile(caFile, caPub, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port, err := testproc.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := strings.Join([]string{
 		fmt.Sprintf("Port %d", port),
 		"ListenAddress 127.0.0.1",
@@ -146,16 +151,6 @@ func (s *Server) Login(user string, signer ssh.Signer, cert *ssh.Certificate) er
 		return err
 	}
 	return client.Close()
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func waitListening(t testing.TB, addr string) {

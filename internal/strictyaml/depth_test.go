@@ -16,7 +16,7 @@ func TestMaxDepth(t *testing.T) {
 		{"block over the bound", strings.Repeat("- ", 100) + "x\n", false},
 		{"mappings over the bound", strings.Repeat("{a: ", 100) + "1" + strings.Repeat("}", 100) + "\n", false},
 	} {
-		err := Decode("f.yaml", []byte(tt.doc), &v)
+		_, err := DecodeWith("f.yaml", []byte(tt.doc), &v, Options{})
 		if tt.ok != (err == nil) || (err != nil && !strings.Contains(err.Error(), "f.yaml:1: nested more than 64 levels deep")) {
 			t.Errorf("%s: %v", tt.name, err)
 		}

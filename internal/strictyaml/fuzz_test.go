@@ -23,12 +23,12 @@ func FuzzDecode(f *testing.F) {
 		checkResult(t, data, err, true)
 
 		var free any
-		err = Decode("fuzz.yaml", data, &free)
+		_, err = DecodeWith("fuzz.yaml", data, &free, Options{})
 		checkResult(t, data, err, free != nil)
 	})
 }
 
-// checkResult asserts that Decode returned either a value or an error that
+// checkResult asserts that DecodeWith returned either a value or an error that
 // names the file, and never shows the secret the input did not write.
 func checkResult(t *testing.T, data []byte, err error, gotValue bool) {
 	t.Helper()

@@ -65,10 +65,10 @@ type Options struct {
 // "issuers.ssh.roles.deploy.principals" or "oidc[0].issuer".
 type Lines map[string]int
 
-// Error is one problem in a YAML file. Decode returns an *Error, or several
+// Error is one problem in a YAML file. DecodeWith returns an *Error, or several
 // joined with errors.Join (one per line of the message).
 type Error struct {
-	File string // the name given to Decode
+	File string // the name given to DecodeWith
 	Line int    // 1-based; 0 when the problem has no single line
 	Msg  string // what is wrong and, where useful, what to do
 	Err  error  // the underlying error, if any; its text is already in Msg
@@ -84,13 +84,6 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error, if any.
 func (e *Error) Unwrap() error { return e.Err }
-
-// Decode decodes data, the contents of the file called name, into v (a
-// pointer) with the default Options: no environment expansion.
-func Decode(name string, data []byte, v any) error {
-	_, err := DecodeWith(name, data, v, Options{})
-	return err
-}
 
 // DecodeWith decodes data, the contents of the file called name, into v (a
 // pointer) and returns the line of every mapping key. Checks run on the node
@@ -183,7 +176,7 @@ var (
 )
 
 // NodeError is the error for an UnmarshalYAML method to return when it
-// rejects node n. Decode reports it as "file:line: key: msg", naming the key
+// rejects node n. DecodeWith reports it as "file:line: key: msg", naming the key
 // whose value n is, and goes on to report other problems. msg should not
 // repeat the value: it may have been expanded from the environment.
 func NodeError(n *yaml.Node, msg string) error {

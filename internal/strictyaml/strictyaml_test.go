@@ -174,8 +174,8 @@ any: {free: [form, 1]}
 
 func TestDecodeWithoutExpand(t *testing.T) {
 	var got sample
-	if err := Decode("request.yaml", []byte("name: ${SECRET}\n"), &got); err != nil {
-		t.Fatalf("Decode: %v", err)
+	if _, err := DecodeWith("request.yaml", []byte("name: ${SECRET}\n"), &got, Options{}); err != nil {
+		t.Fatalf("DecodeWith: %v", err)
 	}
 	if got.Name != "${SECRET}" {
 		t.Errorf("name: got %q, want the text left as written", got.Name)

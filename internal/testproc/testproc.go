@@ -6,6 +6,8 @@ package testproc
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"os/exec"
 	"runtime"
 	"sync"
@@ -54,4 +56,16 @@ func StartTied(cmd *exec.Cmd) (exited <-chan struct{}, err error) {
 		return nil, err
 	}
 	return done, nil
+}
+
+// FreePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+// Another process may take it before the caller binds it, so a server
+// started on it may have to be retried on another.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port of 127.0.0.1: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -93,7 +93,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to lease database %s: %w; check the host, the user and the password in leases:", where, err)
+		return nil, fmt.Errorf("connect to lease database %s: %w; check the host, the user and the password in the leases: setting of jit-policy.yaml", where, err)
 	}
 	s := &Store{pool: pool, where: where}
 	if err := s.migrate(ctx); err != nil {
