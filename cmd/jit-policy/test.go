@@ -95,6 +95,7 @@ func runTest(ctx context.Context, p testParams) int {
 		fmt.Fprintln(p.err, err)
 		return 1
 	}
+	p.paths = paths
 	if err := validateFiles(paths); err != nil {
 		fmt.Fprintln(p.err, err)
 		return 1
@@ -108,23 +109,25 @@ func runTest(ctx context.Context, p testParams) int {
 }
 
 // testPaths is what to test: the given paths, else the policy folder of
-// ./jit-policy.yaml, else ".".
+// ./jit-policy.yaml, else ".". The config is read without the environment
+// (config.CheckFile): tests run in pull requests, which hold no secrets.
 func testPaths(args []string) ([]string, error) {
 	if len(args) > 0 {
 		return args, nil
 	}
-	cfg, err := config.Load(configFile)
+	dir, err := config.CheckFile(configFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return []string{"."}, nil
 	case err != nil:
 		return nil, err
 	}
-	return []string{cfg.PolicyDir()}, nil
+	return []string{dir}, nil
 }
 
-// validateFiles decodes every jit-policy.yaml under paths strictly, and
-// every request file: each *.yaml or *.yml file inside a folder named
+// validateFiles decodes every jit-policy.yaml under paths strictly, without
+// the environment (values holding ${NAME} are not checked), and every
+// request file: each *.yaml or *.yml file inside a folder named
 // requests, outside hidden folders, other than data.yaml (which is policy
 // data).
 func validateFiles(paths []string) error {
@@ -140,7 +143,7 @@ func validateFiles(paths []string) error {
 			switch {
 			case d.IsDir():
 			case d.Name() == configFile:
-				if _, err := config.Load(path); err != nil {
+				if _, err := config.CheckFile(path); err != nil {
 					errs = append(errs, err)
 				}
 			case isRequestFile(root, path):
@@ -220,11 +223,12 @@ func runTester(ctx context.Context, p testParams, files *engine.Files) int {
 		fmt.Fprintln(p.err, err)
 		return 1
 	}
-	exitCode := 0
+	exitCode, ran := 0, 0
 	results := make(chan *tester.Result)
 	go func() {
 		defer close(results)
 		for r := range ch {
+			ran++
 			if !r.Pass() {
 				exitCode = 2
 			}
@@ -246,7 +250,28 @@ func runTester(ctx context.Context, p testParams, files *engine.Files) int {
 		}
 		return 1
 	}
+	// Report returns once results is closed: exitCode and ran are final.
+	if ran == 0 {
+		fmt.Fprintln(p.err, noTestsMessage(p, files))
+		return 1
+	}
 	return exitCode
+}
+
+// noTestsMessage says why no test ran.
+func noTestsMessage(p testParams, files *engine.Files) string {
+	where := strings.Join(p.paths, ", ")
+	hasTestFile := false
+	for name := range files.Modules {
+		hasTestFile = hasTestFile || strings.HasSuffix(name, "_test.rego")
+	}
+	switch {
+	case !hasTestFile:
+		return "no tests ran: no *_test.rego files under " + where + "; add tests, or pass the folder that holds them"
+	case p.run != "":
+		return fmt.Sprintf("no tests ran: no test matches --run %q; check it against the test names (-v lists them)", p.run)
+	}
+	return "no tests ran: no rules named test_* under " + where + "; name each test rule test_…"
 }
 
 func reporter(p testParams, cov *cover.Cover, modules map[string]*ast.Module) tester.Reporter {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -45,6 +44,20 @@ func TestRunTest(t *testing.T) {
 			[]string{`"coverage": 100`}, nil},
 		{"missing folder exits 1", testCmd("testdata/tests/nope"), 1, nil, []string{"no such file"}},
 		{"bad --run exits 1", func() testParams { p := testCmd("testdata/tests/pass"); p.run = "("; return p }(), 1, nil, []string{"--run"}},
+		{"no test files exits 1", testCmd("testdata/tests/pass/policy.rego"), 1,
+			nil, []string{"no tests ran: no *_test.rego files under testdata/tests/pass/policy.rego"}},
+		{"--run matching nothing exits 1", func() testParams { p := testCmd("testdata/tests/fail"); p.run = "nomatch"; return p }(), 1,
+			nil, []string{`no tests ran: no test matches --run "nomatch"`}},
+		{"--run matching nothing exits 1 with json", func() testParams {
+			p := testCmd("testdata/tests/pass")
+			p.run, p.format = "nomatch", "json"
+			return p
+		}(), 1, nil, []string{`no test matches --run "nomatch"`}},
+		{"--run matching nothing exits 1 with coverage", func() testParams {
+			p := testCmd("testdata/tests/pass")
+			p.run, p.coverage = "nomatch", true
+			return p
+		}(), 1, nil, []string{`no test matches --run "nomatch"`}},
 		{"library tests", testCmd("../../policies"), 0, []string{"PASS: "}, nil},
 		{"example policy", testCmd("../../examples/policies"), 0, []string{"PASS: "}, nil},
 	}
@@ -127,15 +140,7 @@ func TestRunTestIgnoresOtherYAML(t *testing.T) {
 		".github/workflows/access.yaml": "on: pull_request_target\njobs:\n  check: {runs-on: ubuntu-latest, steps: []}\n",
 		"notes.json":                    `{"allow": true}`,
 	}
-	for name, body := range extra {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, extra)
 	plain, with := testCmd("testdata/tests/fail"), testCmd(dir)
 	plain.format, with.format = "json", "json"
 	codeA, outA, _ := runTestCmd(t, plain)

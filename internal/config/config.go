@@ -6,7 +6,13 @@
 // The file is decoded strictly (see internal/strictyaml): unknown keys,
 // duplicate keys and wrong types are errors, and ${NAME} in a string value
 // reads the environment (unset: an error). Validation runs once, in Parse;
-// a *Config returned without error is complete and consistent.
+// a *Config returned without error is complete and consistent. CheckFile
+// validates a file without the environment, for commands that must run
+// without secrets.
+//
+// PostgreSQL connection strings (leases, issuers.postgres.dsn) to a host
+// other than loopback or a unix socket must verify the server's certificate:
+// sslmode=verify-full or verify-ca.
 //
 // Defaults: policy "./policies", audit "stderr", leases
 // "file://.jit/leases.db", krl "file://.jit/revoked.krl", crl
@@ -91,7 +97,7 @@ type SSHRole struct {
 
 // PostgresIssuer creates short-lived PostgreSQL login roles.
 type PostgresIssuer struct {
-	DSN    string                  `yaml:"dsn"`   // admin connection; should come from ${ENV}
+	DSN    string                  `yaml:"dsn"`   // admin connection; should come from ${ENV}; verify-full/verify-ca off loopback
 	Owner  string                  `yaml:"owner"` // REASSIGN OWNED target on revoke
 	MaxTTL Duration                `yaml:"max_ttl"`
 	Roles  map[string]PostgresRole `yaml:"roles"`
@@ -169,17 +175,56 @@ type X509Role struct {
 // Load reads, validates and resolves the config file at path, expanding
 // ${NAME} from the process environment.
 func Load(path string) (*Config, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// CheckFile validates the config file at path without reading the
+// environment, and returns its policy folder (resolved, as
+// Config.PolicyDir). It is for commands that must run without the
+// deployment's secrets, such as `jit-policy test` in a pull request's CI:
+// the file is decoded as strictly as Load does, and every value written in
+// it is checked, but a value holding ${NAME} is unknown here and is not
+// checked (the command that reads it checks it). The policy key must be
+// written out: a folder named by ${NAME} cannot be found.
+func CheckFile(path string) (policyDir string, err error) {
+	data, err := readFile(path)
+	if err != nil {
+		return "", err
+	}
+	return checkData(path, data)
+}
+
+// checkData is CheckFile on data, the contents of the file at path name.
+func checkData(name string, data []byte) (string, error) {
+	c, err := parse(name, data, func(string) (string, bool) { return unknownValue, true }, true)
+	if err != nil {
+		return "", err
+	}
+	return c.PolicyDir(), nil
+}
+
+// unknownValue stands for every ${NAME} in CheckFile. It decodes as any key
+// a ${NAME} may fill (a string or a duration), is never a secret, and is
+// never checked.
+const unknownValue = "1h"
+
+// readFile reads the config file at path, up to one byte over the size
+// limit (enough for Parse to report the file as too large).
+func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open config: %w; pass the path of jit-policy.yaml", err)
 	}
 	defer f.Close()
-	// One byte over the limit is enough for Parse to report the file as too large.
 	data, err := io.ReadAll(io.LimitReader(f, strictyaml.DefaultMaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", path, err)
 	}
-	return Parse(path, data, os.LookupEnv)
+	return data, nil
 }
 
 // Parse decodes, validates and resolves data, the contents of the config
@@ -189,6 +234,12 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
 	}
+	return parse(name, data, lookupEnv, false)
+}
+
+// parse is Parse; with unknownEnv, the values lookupEnv supplies are
+// placeholders, and problems with the values that held ${NAME} are dropped.
+func parse(name string, data []byte, lookupEnv func(string) (string, bool), unknownEnv bool) (*Config, error) {
 	var c Config
 	lines, err := strictyaml.DecodeWith(name, data, &c, strictyaml.Options{Expand: lookupEnv})
 	if err != nil {
@@ -196,7 +247,15 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	c.Dir = filepath.Dir(name)
 	c.setDefaults()
-	v := validator{strictyaml.Problems{File: name, Lines: lines}}
+	v := validator{Problems: strictyaml.Problems{File: name, Lines: lines}}
+	if unknownEnv {
+		if v.unknown, err = envPaths(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if v.unknown["policy"] {
+			v.Problems.Fail("policy", "names its folder with ${NAME}, which is not read without the environment; write the folder out")
+		}
+	}
 	v.config(&c)
 	if err := v.Err(); err != nil {
 		return nil, err

@@ -11,10 +11,11 @@ import (
 	"time"
 )
 
-// pgDSN holds a password, as a real admin DSN would.
+// pgDSN holds a password, as a real admin DSN would, and verifies the
+// server's certificate, as a DSN to another host must.
 const (
 	secret = "Sup3rS3cret"
-	pgDSN  = "postgres://admin:" + secret + "@db.internal:5432/postgres"
+	pgDSN  = "postgres://admin:" + secret + "@db.internal:5432/postgres?sslmode=verify-full"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {

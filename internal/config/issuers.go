@@ -89,6 +89,8 @@ func (v *validator) sshNames(path, what string, m map[string]string, known []str
 func (v *validator) postgres(path string, p *PostgresIssuer) {
 	if p.DSN == "" {
 		v.Fail(path+".dsn", "is required: the admin connection, e.g. ${JIT_PG_DSN} (never written in the file)")
+	} else {
+		v.postgresDSN(path+".dsn", p.DSN)
 	}
 	if p.Owner == "" {
 		v.Fail(path+".owner", "is required: the NOLOGIN role that takes over what revoked roles owned")

@@ -2,11 +2,11 @@ package config
 
 import (
 	"fmt"
-	"github.com/jit-policy/jit-policy/internal/loopback"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/jit-policy/jit-policy/internal/loopback"
 	"github.com/jit-policy/jit-policy/internal/strictyaml"
 )
 
@@ -15,6 +15,18 @@ import (
 // values may have been expanded from the environment and hold secrets.
 type validator struct {
 	strictyaml.Problems
+	// unknown holds the paths of values that held ${NAME} when the file
+	// is checked without the environment (CheckFile): their values are
+	// placeholders, so problems reported at those paths are dropped.
+	unknown map[string]bool
+}
+
+// Fail records a problem at path, unless the value at path is unknown.
+func (v *validator) Fail(path, format string, args ...any) {
+	if v.unknown[path] {
+		return
+	}
+	v.Problems.Fail(path, format, args...)
 }
 
 func (v *validator) config(c *Config) {
@@ -34,6 +46,8 @@ func (v *validator) config(c *Config) {
 	v.oidc(c.OIDC)
 	if !strings.HasPrefix(c.Leases, "postgres://") && !strings.HasPrefix(c.Leases, "postgresql://") {
 		v.fileURI("leases", c.Leases, "must be file://PATH, postgres://… or postgresql://…")
+	} else {
+		v.postgresDSN("leases", c.Leases)
 	}
 	v.ci(&c.CI)
 	v.pullRequests(c.PullRequests)
