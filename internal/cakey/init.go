@@ -34,8 +34,8 @@ const (
 	RSA4096   Algorithm = "rsa-4096"
 )
 
-// Algorithms lists the accepted algorithms, the default first.
-var Algorithms = []Algorithm{Ed25519, ECDSAP256, RSA3072, RSA4096}
+// Algorithms returns the accepted algorithms, the default first.
+func Algorithms() []Algorithm { return []Algorithm{Ed25519, ECDSAP256, RSA3072, RSA4096} }
 
 // File names Init writes in its directory.
 const (
@@ -68,7 +68,7 @@ func Init(dir string, kind string, alg Algorithm) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("cakey: unknown CA kind %q; use ssh or x509", kind)
 	}
-	if !slices.Contains(Algorithms, alg) {
+	if !slices.Contains(Algorithms(), alg) {
 		return nil, unknownAlgorithm(alg)
 	}
 	if dir == "" {
@@ -133,8 +133,9 @@ func generate(alg Algorithm) (crypto.Signer, error) {
 }
 
 func unknownAlgorithm(alg Algorithm) error {
-	names := make([]string, len(Algorithms))
-	for i, a := range Algorithms {
+	algs := Algorithms()
+	names := make([]string, len(algs))
+	for i, a := range algs {
 		names[i] = string(a)
 	}
 	return fmt.Errorf("cakey: unknown algorithm %q; use one of %s", alg, strings.Join(names, ", "))

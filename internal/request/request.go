@@ -49,8 +49,8 @@ const (
 	MaxDuration = 30 * 24 * time.Hour
 )
 
-// Issuers are the issuer names an access item may use.
-var Issuers = []string{"ssh", "postgres", "aws", "x509"}
+// Issuers returns the issuer names an access item may use.
+func Issuers() []string { return []string{"ssh", "postgres", "aws", "x509"} }
 
 // options are the strictyaml bounds for request files. Expand stays nil:
 // request files are untrusted and must never read the environment.
@@ -85,7 +85,7 @@ type File struct {
 
 // Item is one access item: a role of one issuer.
 type Item struct {
-	// Issuer names the issuer: one of Issuers.
+	// Issuer names the issuer: one of Issuers().
 	Issuer string `yaml:"issuer"`
 	// Role names a role of that issuer in jit-policy.yaml.
 	Role string `yaml:"role"`

@@ -93,9 +93,9 @@ func (v *validator) duration(s string) {
 func (v *validator) item(path string, it Item) {
 	switch {
 	case it.Issuer == "":
-		v.Fail(path+".issuer", "is required; one of %s", strings.Join(Issuers, ", "))
-	case !slices.Contains(Issuers, it.Issuer):
-		v.Fail(path+".issuer", "must be one of %s", strings.Join(Issuers, ", "))
+		v.Fail(path+".issuer", "is required; one of %s", strings.Join(Issuers(), ", "))
+	case !slices.Contains(Issuers(), it.Issuer):
+		v.Fail(path+".issuer", "must be one of %s", strings.Join(Issuers(), ", "))
 	}
 	switch {
 	case it.Role == "":
