@@ -30,19 +30,23 @@ type FactSource interface {
 	SSHKeys(ctx context.Context, login string) ([]string, error)
 }
 
-// Decider evaluates the policy. *engine.Engine implements it.
+// Decider evaluates the policy. *engine.Engine implements it. Check calls
+// it for one request file item at a time; it need not be safe for
+// concurrent use unless the Checker is shared.
 type Decider interface {
 	Decide(ctx context.Context, in engine.Input) (engine.Decision, error)
 }
 
-// Issuer issues what the policy allowed, once per once-key.
-// *exchange.Exchange implements it.
+// Issuer issues what the policy allowed, once per once-key: a second call
+// with the same key issues nothing, also from another process sharing the
+// lease store. *exchange.Exchange implements it.
 type Issuer interface {
 	IssueApproved(ctx context.Context, a exchange.Approved, now time.Time) (exchange.Result, error)
 }
 
-// Revoker revokes the leases a filter selects. *revocation.Revoker
-// implements it.
+// Revoker revokes the leases a filter selects, and only those; revoking an
+// already revoked lease is not an error. *revocation.Revoker implements
+// it.
 type Revoker interface {
 	RevokeMatching(ctx context.Context, f lease.Filter, by string, now time.Time) (revocation.Report, error)
 }

@@ -26,7 +26,9 @@ import (
 	"github.com/jit-policy/jit-policy/issuers/registry"
 )
 
-// Store is what jit-policy needs of a lease backend.
+// Store is what jit-policy needs of a lease backend: the leases and the
+// spent tokens, in one store (safe for concurrent use, shared by every
+// process that uses it).
 type Store interface {
 	lease.Store
 	lease.ReplayGuard

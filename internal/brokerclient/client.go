@@ -118,6 +118,8 @@ type APIError struct {
 	Reasons []string
 }
 
+// Error returns the broker's message (or the status text) and, for a
+// denial, its reasons.
 func (e *APIError) Error() string {
 	msg := e.Message
 	if msg == "" {

@@ -96,7 +96,7 @@ func (f *fake) total() int {
 var now = time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
 
 // newChecker returns a Checker for f with fast retries.
-func newChecker(t *testing.T, f *fake, edit func(*Config)) Checker {
+func newChecker(t *testing.T, f *fake, edit func(*Config)) *Checker {
 	t.Helper()
 	cfg := Config{
 		GitHubAPI: f.srv.URL + "/gh/", GitHubToken: ghToken,

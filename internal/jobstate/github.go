@@ -50,7 +50,7 @@ var githubRunning = map[string]bool{
 
 // job asks about the lease's check run (the job, by its check_run_id) or,
 // without one, about its workflow run attempt.
-func (g *githubProvider) job(ctx context.Context, c *checker, l lease.Lease) (Verdict, error) {
+func (g *githubProvider) job(ctx context.Context, c *Checker, l lease.Lease) (Verdict, error) {
 	owner, repo, err := splitRepo(l.Job.Repository)
 	if err != nil {
 		return Verdict{}, fmt.Errorf("github: lease %s: %w", l.ID, err)
@@ -119,7 +119,7 @@ func (g *githubProvider) job(ctx context.Context, c *checker, l lease.Lease) (Ve
 
 // settle turns a failed call into its verdict: a 404 is an unknown job,
 // anything else an error. done is false when the call succeeded.
-func (g *githubProvider) settle(c *checker, l lease.Lease, what string, resp *github.Response, err error) (v Verdict, done bool, _ error) {
+func (g *githubProvider) settle(c *Checker, l lease.Lease, what string, resp *github.Response, err error) (v Verdict, done bool, _ error) {
 	if err == nil {
 		return Verdict{}, false, nil
 	}
@@ -131,7 +131,7 @@ func (g *githubProvider) settle(c *checker, l lease.Lease, what string, resp *gi
 
 // pullRequest asks about the lease's pull request: closed without merge
 // is ended; open or merged is not.
-func (g *githubProvider) pullRequest(ctx context.Context, c *checker, l lease.Lease) (Verdict, error) {
+func (g *githubProvider) pullRequest(ctx context.Context, c *Checker, l lease.Lease) (Verdict, error) {
 	what := fmt.Sprintf("PR #%d", l.PR)
 	owner, repo, err := splitRepo(l.Job.Repository)
 	if err != nil {
@@ -159,7 +159,7 @@ func (g *githubProvider) pullRequest(ctx context.Context, c *checker, l lease.Le
 }
 
 // call runs one go-github call with retries.
-func (g *githubProvider) call(ctx context.Context, c *checker, fn func() (*github.Response, error)) (*github.Response, error) {
+func (g *githubProvider) call(ctx context.Context, c *Checker, fn func() (*github.Response, error)) (*github.Response, error) {
 	return c.retry.GitHub(ctx, classify, fn)
 }
 

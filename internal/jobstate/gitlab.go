@@ -94,7 +94,7 @@ func (j gitlabJob) verdict() (Verdict, error) {
 }
 
 // job asks about the lease's job by its job_id.
-func (g *gitlabProvider) job(ctx context.Context, c *checker, l lease.Lease) (Verdict, error) {
+func (g *gitlabProvider) job(ctx context.Context, c *Checker, l lease.Lease) (Verdict, error) {
 	if l.Job.JobID == "" {
 		// GitLab's ID tokens always carry job_id; without it there is
 		// nothing to ask, and the sweep revokes the lease at expiry.
@@ -131,7 +131,7 @@ func (g *gitlabProvider) job(ctx context.Context, c *checker, l lease.Lease) (Ve
 
 // pullRequest asks about the lease's merge request (lease.PR is its iid):
 // closed without merge is ended; opened, locked or merged is not.
-func (g *gitlabProvider) pullRequest(ctx context.Context, c *checker, l lease.Lease) (Verdict, error) {
+func (g *gitlabProvider) pullRequest(ctx context.Context, c *Checker, l lease.Lease) (Verdict, error) {
 	what, project := fmt.Sprintf("MR !%d", l.PR), l.Job.Repository
 	if project == "" {
 		return Verdict{}, fmt.Errorf("gitlab: %s of lease %s: no project", what, l.ID)
@@ -158,7 +158,7 @@ func (g *gitlabProvider) pullRequest(ctx context.Context, c *checker, l lease.Le
 // get fetches {api}/projects/{escaped project}/{rest} with retries. It
 // returns the body of a 2xx answer, and the last HTTP status (0 without
 // an answer); a non-2xx answer is an error.
-func (g *gitlabProvider) get(ctx context.Context, c *checker, project, rest string) ([]byte, int, error) {
+func (g *gitlabProvider) get(ctx context.Context, c *Checker, project, rest string) ([]byte, int, error) {
 	u, err := url.Parse(g.base.String() + "projects/" + url.PathEscape(project) + "/" + rest)
 	if err != nil {
 		return nil, 0, err

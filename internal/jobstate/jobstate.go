@@ -47,13 +47,6 @@ type Verdict struct {
 	Reason string
 }
 
-// Checker says whether the CI job or pull request holding a lease has
-// ended. Implementations are safe for concurrent use. An error means the
-// state could not be learned; the Verdict is then zero (not ended).
-type Checker interface {
-	Ended(ctx context.Context, l lease.Lease) (Verdict, error)
-}
-
 // Providers, as recorded in lease.Job.Provider. An empty provider means
 // GitHub, the provider of the leases recorded before the field existed.
 const (
@@ -129,8 +122,9 @@ type Config struct {
 	MaxRetryAfter time.Duration
 }
 
-// checker implements Checker for both providers.
-type checker struct {
+// Checker says whether the CI job or pull request holding a lease has
+// ended, asking GitHub's or GitLab's API. It is safe for concurrent use.
+type Checker struct {
 	github *githubProvider
 	gitlab *gitlabProvider
 	now    func() time.Time
@@ -139,8 +133,8 @@ type checker struct {
 }
 
 // New returns a Checker for cfg.
-func New(cfg Config) (Checker, error) {
-	c := &checker{now: cfg.Now, retry: httpretry.Policy{
+func New(cfg Config) (*Checker, error) {
+	c := &Checker{now: cfg.Now, retry: httpretry.Policy{
 		Attempts: cfg.Attempts, Backoff: cfg.Backoff, MaxWait: cfg.MaxRetryAfter,
 	}}
 	if c.now == nil {
@@ -178,11 +172,12 @@ func New(cfg Config) (Checker, error) {
 	return c, nil
 }
 
-// Ended implements Checker. The job is asked about first; when it has not
-// ended (or could not be asked) and the lease belongs to a pull request,
-// the pull request is asked about too. An error is returned only when
-// neither answer says ended and one of them failed.
-func (c *checker) Ended(ctx context.Context, l lease.Lease) (Verdict, error) {
+// Ended says whether the job or pull request holding l has ended. The job
+// is asked about first; when it has not ended (or could not be asked) and
+// the lease belongs to a pull request, the pull request is asked about
+// too. An error is returned only when neither answer says ended and one of
+// them failed; the Verdict is then zero (not ended).
+func (c *Checker) Ended(ctx context.Context, l lease.Lease) (Verdict, error) {
 	v, err := c.ended(ctx, l)
 	if err != nil {
 		return Verdict{}, redact(err, c.tokens)
@@ -190,7 +185,7 @@ func (c *checker) Ended(ctx context.Context, l lease.Lease) (Verdict, error) {
 	return v, nil
 }
 
-func (c *checker) ended(ctx context.Context, l lease.Lease) (Verdict, error) {
+func (c *Checker) ended(ctx context.Context, l lease.Lease) (Verdict, error) {
 	hasJob := l.Job.JobID != "" || l.Job.RunID != ""
 	if !hasJob && l.PR <= 0 {
 		return Verdict{Reason: "no job or pull request to ask about"}, nil
@@ -232,13 +227,13 @@ func (c *checker) ended(ctx context.Context, l lease.Lease) (Verdict, error) {
 
 // provider is one CI provider's API.
 type provider interface {
-	job(ctx context.Context, c *checker, l lease.Lease) (Verdict, error)
-	pullRequest(ctx context.Context, c *checker, l lease.Lease) (Verdict, error)
+	job(ctx context.Context, c *Checker, l lease.Lease) (Verdict, error)
+	pullRequest(ctx context.Context, c *Checker, l lease.Lease) (Verdict, error)
 }
 
 // unknown applies the rule for a job the provider does not know: ended
 // only when the lease was issued longer ago than maxJob + UnknownMargin.
-func (c *checker) unknown(l lease.Lease, what, providerName string, maxJob time.Duration) Verdict {
+func (c *Checker) unknown(l lease.Lease, what, providerName string, maxJob time.Duration) Verdict {
 	if l.IssuedAt.IsZero() {
 		return Verdict{Reason: what + " unknown, and the lease has no issue time"}
 	}

@@ -89,8 +89,11 @@ type Filter struct {
 
 // Errors a Store returns; test with errors.Is.
 var (
+	// ErrNotFound: no lease has the id, or none in the state the call
+	// needs.
 	ErrNotFound = errors.New("lease not found")
-	ErrExists   = errors.New("lease already exists")
+	// ErrExists: Put of an id already recorded.
+	ErrExists = errors.New("lease already exists")
 	// ErrClaimed: another revoker holds the lease, or it is already
 	// revoked; the caller must not revoke it.
 	ErrClaimed = errors.New("lease is already claimed for revocation or revoked")
@@ -138,7 +141,9 @@ type SpendingStore interface {
 	SpendAndPut(ctx context.Context, tokenKey string, tokenExpiry time.Time, l Lease) error
 }
 
-// ReplayGuard makes tokens single-use. Stores implement it beside Store.
+// ReplayGuard makes tokens single-use. Stores implement it beside Store;
+// it must be safe for concurrent use, and two uses of one key, from any
+// processes sharing the store, must see exactly one succeed.
 type ReplayGuard interface {
 	// UseToken records that the token with this key (its jti, else a hash
 	// of it) was exchanged; a second use before expiresAt returns

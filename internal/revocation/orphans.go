@@ -14,7 +14,8 @@ import (
 // its backend, the lease ids of the credentials it created for this lease
 // store (PostgreSQL roles, say). The sweep revokes those whose lease is not
 // open: never recorded, or recorded as revoked while the credential is
-// still there. It must list only credentials of this store.
+// still there. It must list only credentials of this store, and be safe
+// to call while other processes issue and revoke.
 type OrphanLister interface {
 	LeaseIDs(ctx context.Context) ([]string, error)
 }

@@ -21,7 +21,10 @@ import (
 // Publisher is the optional capability of an issuer whose credentials are
 // revoked by a published list rather than at a backend. Publish writes
 // the list from revoked, every revoked lease of that issuer that has not
-// yet expired; it must replace the list atomically.
+// yet expired; it must replace the list atomically. Several revokers, in
+// this process or others, may publish at once: the Revoker writes again
+// when a list it wrote turns out stale, so Publish needs no lock of its
+// own, but must be safe for concurrent use.
 type Publisher interface {
 	Publish(ctx context.Context, revoked []lease.Lease) error
 }
