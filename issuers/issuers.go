@@ -62,6 +62,8 @@ type Request struct {
 // durable write with spending the token; a credential is never released
 // before its lease is durable, and a process that dies before that leaves
 // nothing behind. Issue must return exactly the identity it was given.
+// SignsOnly must be safe for concurrent use: the caller asks it on every
+// request.
 type Signer interface {
 	SignsOnly() bool
 }
@@ -71,9 +73,46 @@ type Signer interface {
 // stored or the token spent, so a request that could never be issued (a
 // malformed session policy, a lifetime the backend does not accept) leaves
 // no lease. Issue must still check what Check checks. Check must not call
-// the backend.
+// the backend, and must be safe for concurrent use (with itself and with
+// Issue and Revoke).
 type Checker interface {
 	Check(ctx context.Context, req Request) error
+}
+
+// IdentityChooser is the optional capability of an issuer whose
+// credential must carry an identity chosen before it is issued (an SSH
+// serial and key id, an X.509 serial, an AWS session name), so that a
+// lease recorded before a crash already names what to revoke. The caller
+// calls ChooseIdentity once per lease, before recording anything, and
+// records its result as the Pending lease's Credential; Issue then
+// receives that lease and must issue with that identity. An issuer without
+// this capability gets the zero lease.Credential and reports its identity
+// from Issue (a PostgreSQL role name, an AWS AssumedRoleId).
+//
+// ChooseIdentity must be safe for concurrent use, must not contact the
+// backend or need anything it holds (a CA key may not be loaded yet), and
+// returns a fresh identity on every call: two leases never share one. It
+// does not judge the request, which is Check's work: an error means the
+// issuer could not choose an identity at all, and the caller then records
+// and issues nothing.
+type IdentityChooser interface {
+	ChooseIdentity(req IdentityRequest) (lease.Credential, error)
+}
+
+// IdentityRequest is what an identity is chosen from: the lease about to
+// be recorded. New fields may be added; implementations ignore what they
+// do not use.
+type IdentityRequest struct {
+	// LeaseID is the id of the lease the identity is for.
+	LeaseID string
+	// Job is the pipeline job the lease is for (for a pull-request
+	// request, its repository only).
+	Job lease.Job
+	// PR is the pull request the lease is for; zero for a pipeline job.
+	PR int
+	// Subject is the lease's subject: the OIDC token's sub claim, or the
+	// requester's login for a pull-request request.
+	Subject string
 }
 
 // Credential is what was issued.

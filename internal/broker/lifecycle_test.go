@@ -27,6 +27,12 @@ func (h heldRevoke) Revoke(ctx context.Context, l lease.Lease) error {
 	return h.Issuer.Revoke(ctx, l)
 }
 
+// ChooseIdentity forwards to the held issuer (issuers.IdentityChooser):
+// the exchange shares the revoker's issuers and asks it before issuing.
+func (h heldRevoke) ChooseIdentity(req issuers.IdentityRequest) (lease.Credential, error) {
+	return h.Issuer.(issuers.IdentityChooser).ChooseIdentity(req)
+}
+
 // TestWaitForRunningRevocation: Wait returns only once a running
 // revocation has returned, so the store it records in is not closed under
 // it.

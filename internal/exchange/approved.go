@@ -50,7 +50,10 @@ func (x *Exchange) IssueApproved(ctx context.Context, a Approved, now time.Time)
 	if err != nil {
 		return res, err
 	}
-	l := newLease(a.Subject, a.Job, a.PR, req, a.Decision.ID, now)
+	l, err := newLease(iss, a.Subject, a.Job, a.PR, req, a.Decision.ID, now)
+	if err != nil {
+		return res, err
+	}
 	ireq := issuers.Request{
 		Lease: l, Now: now, TTL: req.TTL, Principals: req.Principals, Grant: a.Decision.Grant,
 		PublicKey: req.PublicKey, CSR: req.CSR, GenerateKey: req.GenerateKey,

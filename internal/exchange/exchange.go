@@ -11,7 +11,6 @@ package exchange
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,8 +20,6 @@ import (
 	"github.com/jit-policy/jit-policy/internal/lease"
 	"github.com/jit-policy/jit-policy/internal/oidc"
 	"github.com/jit-policy/jit-policy/issuers"
-	awsissuer "github.com/jit-policy/jit-policy/issuers/aws"
-	x509issuer "github.com/jit-policy/jit-policy/issuers/x509"
 )
 
 // TokenVerifier turns a raw OIDC ID token into verified claims, or an error
@@ -31,7 +28,9 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, raw string) (*oidc.Claims, error)
 }
 
-// Decider evaluates the policy. *engine.Engine implements it.
+// Decider evaluates the policy. *engine.Engine implements it. It must be
+// safe for concurrent use: the exchange decides concurrent requests with
+// one Decider.
 type Decider interface {
 	Decide(ctx context.Context, in engine.Input) (engine.Decision, error)
 }
@@ -135,7 +134,10 @@ func (x *Exchange) IssueVerified(ctx context.Context, claims *oidc.Claims, rawTo
 	if !d.Allowed {
 		return res, ErrDenied
 	}
-	l := newLease(claims.Subject, JobOf(claims), 0, req, d.ID, now)
+	l, err := newLease(iss, claims.Subject, JobOf(claims), 0, req, d.ID, now)
+	if err != nil {
+		return res, err
+	}
 	ireq := issuers.Request{
 		Lease: l, Now: now, TTL: req.TTL, Principals: req.Principals, Grant: d.Grant,
 		PublicKey: req.PublicKey, CSR: req.CSR, GenerateKey: req.GenerateKey,
@@ -161,39 +163,24 @@ func (x *Exchange) target(req Request) (issuers.Issuer, time.Duration, error) {
 	return iss, maxTTL, nil
 }
 
-func newLease(subject string, job lease.Job, pr int, req Request, decisionID string, now time.Time) lease.Lease {
-	id := newLeaseID()
-	return lease.Lease{
-		ID: id, Issuer: req.Issuer, Role: req.Role, Subject: subject, Job: job, PR: pr,
-		Credential: identity(req.Issuer, id, job, pr, subject),
+// newLease returns the Pending lease of req, with the identity the
+// issuer chooses for its credential before issuing
+// (issuers.IdentityChooser), so a lease recorded before a crash already
+// names what to revoke. An issuer without that capability gets the zero
+// identity and reports its own from Issue.
+func newLease(iss issuers.Issuer, subject string, job lease.Job, pr int, req Request, decisionID string, now time.Time) (lease.Lease, error) {
+	l := lease.Lease{
+		ID: newLeaseID(), Issuer: req.Issuer, Role: req.Role, Subject: subject, Job: job, PR: pr,
 		DecisionID: decisionID, State: lease.Pending, IssuedAt: now.UTC(),
 	}
-}
-
-// identity chooses, before issuing, the identity the credential will carry,
-// so a lease recorded before a crash still names what to revoke: an SSH
-// serial and key id, an X.509 serial, an AWS session name (whose
-// aws:userid revocation can then deny). Other kinds record theirs on
-// activation (a PostgreSQL role name, an AWS AssumedRoleId).
-func identity(issuer, id string, job lease.Job, pr int, subject string) lease.Credential {
-	switch issuer {
-	case "ssh":
-		keyID := fmt.Sprintf("jit/%s/%s/%s/%s", id, job.Repository, job.RunID, job.Attempt)
-		if pr > 0 {
-			keyID = fmt.Sprintf("jit/%s/pr/%d/%s", id, pr, subject)
+	if c, ok := iss.(issuers.IdentityChooser); ok {
+		id, err := c.ChooseIdentity(issuers.IdentityRequest{LeaseID: l.ID, Job: job, PR: pr, Subject: subject})
+		if err != nil {
+			return lease.Lease{}, fmt.Errorf("choosing the identity of the %s credential (nothing was recorded; retry the request): %w", req.Issuer, err)
 		}
-		return lease.Credential{Serial: newSerial(), KeyID: keyID}
-	case "x509":
-		if keyID, err := x509issuer.NewKeyID(); err == nil {
-			return lease.Credential{KeyID: keyID}
-		}
-	case "aws":
-		// The X.509 key id serves certificate-mode roles, whose
-		// certificate serial Roles Anywhere uses as the session name.
-		keyID, _ := x509issuer.NewKeyID()
-		return lease.Credential{SessionName: awsissuer.SessionName(id, job, pr), KeyID: keyID}
+		l.Credential = id
 	}
-	return lease.Credential{}
+	return l, nil
 }
 
 // JobOf reads the job a token belongs to: GitHub's repository, run_id,
@@ -236,15 +223,4 @@ func newLeaseID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (Go ≥ 1.24)
 	return hex.EncodeToString(b[:])
-}
-
-// newSerial returns a random non-zero 63-bit serial.
-func newSerial() uint64 {
-	for {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		if s := binary.BigEndian.Uint64(b[:]) >> 1; s != 0 {
-			return s
-		}
-	}
 }

@@ -26,8 +26,9 @@
 //   - extensions and critical options: see [MergeExtensions] and
 //     [MergeCriticalOptions].
 //
-// The certificate's serial and key id are the lease's (chosen and recorded
-// before issuing), so the lease store can always name it in a KRL.
+// The certificate's serial and key id are the lease's, chosen by
+// [Issuer.ChooseIdentity] (or [NewIdentity]) and recorded before issuing,
+// so the lease store can always name it in a KRL.
 //
 // # Keys
 //

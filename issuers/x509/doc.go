@@ -31,8 +31,9 @@
 // A 128-bit serial does not fit lease.Credential.Serial (uint64), so the
 // issued serial is recorded as lease.Credential.KeyID = "x509:" followed by
 // the serial in lower-case hexadecimal; [SerialFromKeyID] parses it back.
-// A caller that records the lease before issuing can pick the serial with
-// [NewKeyID] and put it in the pending lease's KeyID; Issue then uses it.
+// A caller that records the lease before issuing picks the serial with
+// [Issuer.ChooseIdentity] (or [NewIdentity], [NewKeyID]) and puts it in
+// the pending lease's KeyID; Issue then uses it.
 // [Issuer.Revoke] does nothing: the caller publishes the CRL, built by [CRL]
 // from the revoked leases in the store.
 package x509issuer

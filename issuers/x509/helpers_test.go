@@ -9,7 +9,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -174,4 +177,24 @@ func readSeed(t testing.TB, name string) []byte {
 		t.Fatalf("seed %s: %v", name, err)
 	}
 	return []byte(s)
+}
+
+// parseClaims returns the claims of a certificate's ClaimsOID extension,
+// and false when it has none.
+func parseClaims(exts []pkix.Extension) (Claims, bool, error) {
+	for _, e := range exts {
+		if !e.Id.Equal(ClaimsOID) {
+			continue
+		}
+		var s string
+		if rest, err := asn1.UnmarshalWithParams(e.Value, &s, "utf8"); err != nil || len(rest) != 0 {
+			return Claims{}, true, errors.New("claims extension is not one UTF8String")
+		}
+		var c Claims
+		if err := json.Unmarshal([]byte(s), &c); err != nil {
+			return Claims{}, true, fmt.Errorf("claims extension: %w", err)
+		}
+		return c, true, nil
+	}
+	return Claims{}, false, nil
 }

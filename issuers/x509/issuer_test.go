@@ -69,7 +69,7 @@ func TestIssueFromCSRVerifies(t *testing.T) {
 	if len(cert.URIs) != 1 || cert.URIs[0].String() != "https://github.com/octo-org/app/actions/runs/123/attempts/2" {
 		t.Errorf("URIs = %v", cert.URIs)
 	}
-	c, ok, err := ParseClaims(cert.Extensions)
+	c, ok, err := parseClaims(cert.Extensions)
 	if !ok || err != nil || c.Repository != "octo-org/app" || c.RunID != "123" || c.Attempt != "2" {
 		t.Errorf("claims = %+v, %v, %v", c, ok, err)
 	}

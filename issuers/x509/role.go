@@ -165,23 +165,3 @@ func claimsExtension(l lease.Lease) (*pkix.Extension, error) {
 	}
 	return &pkix.Extension{Id: ClaimsOID, Critical: false, Value: v}, nil
 }
-
-// ParseClaims returns the claims of a certificate's ClaimsOID extension,
-// and false when it has none.
-func ParseClaims(exts []pkix.Extension) (Claims, bool, error) {
-	for _, e := range exts {
-		if !e.Id.Equal(ClaimsOID) {
-			continue
-		}
-		var s string
-		if rest, err := asn1.UnmarshalWithParams(e.Value, &s, "utf8"); err != nil || len(rest) != 0 {
-			return Claims{}, true, errors.New("claims extension is not one UTF8String")
-		}
-		var c Claims
-		if err := json.Unmarshal([]byte(s), &c); err != nil {
-			return Claims{}, true, fmt.Errorf("claims extension: %w", err)
-		}
-		return c, true, nil
-	}
-	return Claims{}, false, nil
-}
