@@ -84,6 +84,7 @@ type Filter struct {
 	Job           Job // non-empty fields must match exactly
 	PR            int
 	ExpiresBefore time.Time // leases whose ExpiresAt is before this
+	ExpiresAfter  time.Time // leases whose ExpiresAt is this or later
 	IssuedBefore  time.Time // leases whose IssuedAt is before this
 }
 

@@ -48,11 +48,13 @@ func (r *Revoker) Publish(ctx context.Context, name string, now time.Time) error
 // those expired more than an hour before now. Every process sharing the
 // lease store gets the same set.
 func (r *Revoker) Revoked(ctx context.Context, name string, now time.Time) ([]lease.Lease, error) {
-	revoked, err := r.Leases.List(ctx, lease.Filter{States: []lease.State{lease.Revoking, lease.Revoked}, Issuer: name})
+	revoked, err := r.Leases.List(ctx, lease.Filter{
+		States: []lease.State{lease.Revoking, lease.Revoked}, Issuer: name, ExpiresAfter: now.Add(-publishMargin),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("listing revoked %s leases: %w", name, err)
 	}
-	return slices.DeleteFunc(revoked, func(l lease.Lease) bool { return l.ExpiresAt.Add(publishMargin).Before(now) }), nil
+	return revoked, nil
 }
 
 // maxPublishWrites bounds how often one publish writes a list while the
@@ -79,14 +81,14 @@ func (r *Revoker) publish(ctx context.Context, name string, now time.Time) error
 		if err := p.Publish(ctx, live); err != nil {
 			return fmt.Errorf("publishing the %s revocation list: %w", name, err)
 		}
-		now, err := r.Revoked(ctx, name, now)
+		current, err := r.Revoked(ctx, name, now)
 		if err != nil {
 			return fmt.Errorf("checking the %s revocation list just published: %w", name, err)
 		}
-		if covers(live, now) {
+		if covers(live, current) {
 			return nil
 		}
-		live = now
+		live = current
 	}
 	return fmt.Errorf("publishing the %s revocation list: leases were still being revoked after %d writes; the next revoke or sweep publishes it again", name, maxPublishWrites)
 }

@@ -76,6 +76,18 @@ func (r Report) Err() error {
 // Revoke revokes the leases with these ids and republishes the lists of
 // the issuers involved.
 func (r *Revoker) Revoke(ctx context.Context, ids []string, by string, now time.Time) Report {
+	rep, touched := r.revoke(ctx, ids, by, now)
+	for _, name := range slices.Sorted(maps.Keys(touched)) {
+		if err := r.publish(ctx, name, now); err != nil {
+			rep.Failed["list:"+name] = err
+		}
+	}
+	return rep
+}
+
+// revoke revokes the leases with these ids and returns what it did and
+// the issuers of the leases involved (revoked, or found already revoked).
+func (r *Revoker) revoke(ctx context.Context, ids []string, by string, now time.Time) (Report, map[string]bool) {
 	rep := Report{Failed: map[string]error{}}
 	touched := map[string]bool{}
 	for _, id := range ids {
@@ -98,24 +110,23 @@ func (r *Revoker) Revoke(ctx context.Context, ids []string, by string, now time.
 			touched[issuer] = true
 		}
 	}
-	for name := range touched {
-		if err := r.publish(ctx, name, now); err != nil {
-			rep.Failed["list:"+name] = err
-		}
-	}
-	return rep
+	return rep, touched
 }
 
-// RevokeMatching revokes every unrevoked lease that f selects and
-// republishes the lists of the issuers of every lease it selects, revoked
-// ones included (see Revoke). f.States is ignored.
+// RevokeMatching revokes every unrevoked lease that f selects (f.States is
+// ignored), then republishes every list, so that a retry also repairs a
+// list whose publishing failed after its leases were recorded revoked.
 func (r *Revoker) RevokeMatching(ctx context.Context, f lease.Filter, by string, now time.Time) (Report, error) {
-	f.States = nil
+	f.States = []lease.State{lease.Pending, lease.Active, lease.Revoking}
 	ls, err := r.Leases.List(ctx, f)
 	if err != nil {
 		return Report{}, fmt.Errorf("listing leases: %w", err)
 	}
-	return r.Revoke(ctx, ids(ls), by, now), nil
+	rep, _ := r.revoke(ctx, ids(ls), by, now)
+	if err := r.PublishAll(ctx, now); err != nil {
+		rep.Failed["lists"] = err
+	}
+	return rep, nil
 }
 
 // Sweep revokes every lease that has expired, every lease still pending

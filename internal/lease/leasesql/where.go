@@ -44,6 +44,9 @@ func Where(f lease.Filter, placeholder func(n int) string) (string, []any) {
 	if !f.ExpiresBefore.IsZero() {
 		where = append(where, "expires_at < "+arg(lease.ClampNanos(f.ExpiresBefore)))
 	}
+	if !f.ExpiresAfter.IsZero() {
+		where = append(where, "expires_at >= "+arg(lease.ClampNanos(f.ExpiresAfter)))
+	}
 	if !f.IssuedBefore.IsZero() {
 		where = append(where, "issued_at < "+arg(lease.ClampNanos(f.IssuedBefore)))
 	}

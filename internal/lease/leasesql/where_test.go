@@ -30,6 +30,8 @@ func TestWhere(t *testing.T) {
 			[]any{"ssh", "i", "p", "r", "1", "2", "3", int64(7)}},
 		{"times, clamped", lease.Filter{ExpiresBefore: at, IssuedBefore: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, dollar,
 			" WHERE expires_at < $1 AND issued_at < $2", []any{at.UnixNano(), int64(math.MaxInt64)}},
+		{"expires after", lease.Filter{ExpiresAfter: at, ExpiresBefore: at.Add(time.Hour)}, question,
+			" WHERE expires_at < ? AND expires_at >= ?", []any{at.Add(time.Hour).UnixNano(), at.UnixNano()}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

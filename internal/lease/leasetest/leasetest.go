@@ -10,7 +10,8 @@
 //   - Times come back in UTC, equal to what was put to within a microsecond;
 //     zero times stay zero. Credential.Serial round-trips all 64 bits.
 //   - List orders by IssuedAt, then by ID; ExpiresBefore and IssuedBefore are
-//     strict (a lease expiring exactly at the bound is not selected).
+//     strict (a lease expiring exactly at the bound is not selected);
+//     ExpiresAfter is inclusive.
 //   - Claim with staleAfter <= 0 never takes over an existing claim.
 //   - Release and MarkRevoked act on Revoking leases only; on any other lease
 //     they return ErrNotFound and change nothing, except that MarkRevoked on

@@ -83,6 +83,12 @@ func (s *suite) testList(t *testing.T) {
 		{"pr", lease.Filter{PR: 42}, []string{"l-e", "l-d"}},
 		{"expires before (strict)", lease.Filter{ExpiresBefore: base.Add(10 * time.Minute)}, []string{"l-c"}},
 		{"expires before", lease.Filter{ExpiresBefore: base.Add(10*time.Minute + time.Microsecond)}, []string{"l-a", "l-c"}},
+		{"expires after (inclusive)", lease.Filter{ExpiresAfter: base.Add(10 * time.Minute)}, []string{"l-a", "l-b", "l-e", "l-d"}},
+		{"expires after", lease.Filter{ExpiresAfter: base.Add(15 * time.Minute)}, []string{"l-b", "l-e", "l-d"}},
+		{"revocation list: revoking or revoked, not long expired", lease.Filter{
+			States:       []lease.State{lease.Revoking, lease.Revoked},
+			ExpiresAfter: base.Add(5 * time.Minute),
+		}, []string{"l-c", "l-d"}},
 		{"issued before (strict)", lease.Filter{IssuedBefore: base.Add(time.Minute)}, []string{"l-a"}},
 		{"issued before", lease.Filter{IssuedBefore: base.Add(2 * time.Minute)}, []string{"l-a", "l-b", "l-e"}},
 		{"issuer+subject+state", lease.Filter{Issuer: "ssh", Subject: "alice", States: []lease.State{lease.Active}}, []string{"l-e"}},
