@@ -90,13 +90,13 @@ func runTest(ctx context.Context, p testParams) int {
 		fmt.Fprintf(p.err, "--run: %v\n", err)
 		return 1
 	}
-	paths, err := testPaths(p.paths)
+	paths, requests, err := testPaths(p.paths)
 	if err != nil {
 		fmt.Fprintln(p.err, err)
 		return 1
 	}
 	p.paths = paths
-	if err := validateFiles(paths); err != nil {
+	if err := validateFiles(paths, requests); err != nil {
 		fmt.Fprintln(p.err, err)
 		return 1
 	}
@@ -109,36 +109,38 @@ func runTest(ctx context.Context, p testParams) int {
 }
 
 // testPaths is what to test: the given paths, else the policy folder of
-// ./jit-policy.yaml, else ".". The config is read without the environment
+// ./jit-policy.yaml, with its request files' folder (pull_requests.requests)
+// to validate, else ".". The config is read without the environment
 // (config.CheckFile): tests run in pull requests, which hold no secrets.
-func testPaths(args []string) ([]string, error) {
+func testPaths(args []string) (paths []string, requests string, err error) {
 	if len(args) > 0 {
-		return args, nil
+		return args, "", nil
 	}
-	dir, err := config.CheckFile(configFile)
+	checked, err := config.CheckFile(configFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return []string{"."}, nil
+		return []string{"."}, "", nil
 	case err != nil:
-		return nil, err
+		return nil, "", err
 	}
-	return []string{dir}, nil
+	return []string{checked.Policy}, checked.Requests, nil
 }
 
 // validateFiles decodes every jit-policy.yaml under paths strictly, without
 // the environment (values holding ${NAME} are not checked), and every
 // request file: each *.yaml or *.yml file inside a folder named
 // requests, outside hidden folders, other than data.yaml (which is policy
-// data).
-func validateFiles(paths []string) error {
+// data), and, when requests is set, every *.yaml or *.yml file in that
+// folder (the config's pull_requests.requests; missing is fine).
+func validateFiles(paths []string, requests string) error {
 	var errs []error
 	for _, root := range paths {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() && d.Name() == ".git" {
-				return filepath.SkipDir
+			if d.IsDir() && (d.Name() == ".git" || (requests != "" && filepath.Clean(path) == filepath.Clean(requests))) {
+				return filepath.SkipDir // the requests folder is read below
 			}
 			switch {
 			case d.IsDir():
@@ -157,7 +159,39 @@ func validateFiles(paths []string) error {
 			errs = append(errs, fmt.Errorf("reading %s: %w", root, err))
 		}
 	}
+	if requests != "" {
+		errs = append(errs, validateRequestDir(requests))
+	}
 	return errors.Join(errs...)
+}
+
+// validateRequestDir decodes every *.yaml or *.yml file under dir, outside
+// hidden folders, as a request file. A missing dir holds none.
+func validateRequestDir(dir string) error {
+	var errs []error
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && path != dir && strings.HasPrefix(d.Name(), "."):
+			return filepath.SkipDir
+		case !d.IsDir() && isYAML(d.Name()):
+			if err := validateRequest(path); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("reading the request files in %s: %w", dir, err))
+	}
+	return errors.Join(errs...)
+}
+
+// isYAML reports whether a file name ends in .yaml or .yml.
+func isYAML(name string) bool {
+	ext := filepath.Ext(name)
+	return ext == ".yaml" || ext == ".yml"
 }
 
 // isRequestFile reports whether path, found under root, is a request file:
@@ -165,8 +199,7 @@ func validateFiles(paths []string) error {
 // requests, with no hidden folder between root and it.
 func isRequestFile(root, path string) bool {
 	name := filepath.Base(path)
-	ext := filepath.Ext(name)
-	if (ext != ".yaml" && ext != ".yml") || name == "data.yaml" || name == "data.yml" {
+	if !isYAML(name) || name == "data.yaml" || name == "data.yml" {
 		return false
 	}
 	if rel, err := filepath.Rel(root, path); err == nil {

@@ -52,6 +52,11 @@ func TestRunTestWithoutSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	goodRequest, err := os.ReadFile(filepath.Join("..", "..", "examples", "requests", "alice.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	badRequest := string(goodRequest) + "bogus: 1\n"
 	tests := []struct {
 		name     string
 		files    map[string]string
@@ -78,6 +83,18 @@ func TestRunTestWithoutSecrets(t *testing.T) {
 		{"test files without test rules exit 1",
 			map[string]string{"jit-policy.yaml": pgIssuerConfig, "rego/policy.rego": string(pass), "rego/policy_test.rego": "package jit_test\n\nhelper := 1\n"},
 			nil, 1, "", "no tests ran: no rules named test_* under rego"},
+		{"the config's request files are validated",
+			map[string]string{"jit-policy.yaml": pgIssuerConfig, "rego/policy.rego": string(pass), "rego/policy_test.rego": string(passTest),
+				"requests/alice.yaml": string(goodRequest), "requests/team/bad.yaml": badRequest},
+			nil, 1, "", filepath.Join("requests", "team", "bad.yaml")},
+		{"the config's request files pass",
+			map[string]string{"jit-policy.yaml": pgIssuerConfig, "rego/policy.rego": string(pass), "rego/policy_test.rego": string(passTest),
+				"requests/alice.yaml": string(goodRequest)},
+			nil, 0, "PASS: 2/2", ""},
+		{"a configured requests folder is validated",
+			map[string]string{"jit-policy.yaml": pgIssuerConfig + "pull_requests:\n  requests: access\n", "rego/policy.rego": string(pass), "rego/policy_test.rego": string(passTest),
+				"access/bad.yml": badRequest},
+			nil, 1, "", filepath.Join("access", "bad.yml")},
 		{"a folder without test files exits 1",
 			map[string]string{"jit-policy.yaml": pgIssuerConfig, "rego/policy.rego": string(pass)},
 			nil, 1, "", "no tests ran: no *_test.rego files under rego"},

@@ -31,12 +31,12 @@ func TestCheckFile(t *testing.T) {
 	t.Setenv("SOME_UNSET_SECRET", "postgres://admin:"+secret+"@db.internal/db?sslmode=disable")
 	t.Setenv("AUDIT", secret)
 	for _, tt := range tests {
-		dir, err := checkData(filepath.Join("conf", "jit-policy.yaml"), []byte(tt.in))
+		paths, err := checkData(filepath.Join("conf", "jit-policy.yaml"), []byte(tt.in))
 		switch {
 		case tt.want == "" && err != nil:
 			t.Errorf("%s: %v, want no error", tt.name, err)
-		case tt.want == "" && dir != filepath.Join("conf", "rego"):
-			t.Errorf("%s: policy folder %q, want conf/rego", tt.name, dir)
+		case tt.want == "" && (paths.Policy != filepath.Join("conf", "rego") || paths.Requests != DefaultRequestsDir):
+			t.Errorf("%s: folders %+v, want policy conf/rego and requests %s", tt.name, paths, DefaultRequestsDir)
 		case tt.want == "":
 		case err == nil || !strings.Contains(err.Error(), tt.want):
 			t.Errorf("%s: got %v, want an error saying %q", tt.name, err, tt.want)
@@ -49,8 +49,8 @@ func TestCheckFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(tests[0].in), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if dir, err := CheckFile(path); err != nil || dir != filepath.Join(filepath.Dir(path), "rego") {
-		t.Errorf("CheckFile: got %q, %v; want the rego folder beside the file", dir, err)
+	if paths, err := CheckFile(path); err != nil || paths.Policy != filepath.Join(filepath.Dir(path), "rego") {
+		t.Errorf("CheckFile: got %+v, %v; want the rego folder beside the file", paths, err)
 	}
 	if _, err := CheckFile(path + ".missing"); err == nil || !strings.Contains(err.Error(), "open config") {
 		t.Errorf("CheckFile of a missing file: got %v, want an open error", err)

@@ -182,29 +182,37 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data, os.LookupEnv)
 }
 
+// CheckedPaths are the folders a config file names, as CheckFile returns
+// them: Policy, resolved as Config.PolicyDir, and Requests, the folder of
+// pull-request request files (pull_requests.requests, default requests),
+// relative to the repository root.
+type CheckedPaths struct {
+	Policy   string
+	Requests string
+}
+
 // CheckFile validates the config file at path without reading the
-// environment, and returns its policy folder (resolved, as
-// Config.PolicyDir). It is for commands that must run without the
+// environment, and returns the folders it names. It is for commands that must run without the
 // deployment's secrets, such as `jit-policy test` in a pull request's CI:
 // the file is decoded as strictly as Load does, and every value written in
 // it is checked, but a value holding ${NAME} is unknown here and is not
 // checked (the command that reads it checks it). The policy key must be
 // written out: a folder named by ${NAME} cannot be found.
-func CheckFile(path string) (policyDir string, err error) {
+func CheckFile(path string) (CheckedPaths, error) {
 	data, err := readFile(path)
 	if err != nil {
-		return "", err
+		return CheckedPaths{}, err
 	}
 	return checkData(path, data)
 }
 
 // checkData is CheckFile on data, the contents of the file at path name.
-func checkData(name string, data []byte) (string, error) {
+func checkData(name string, data []byte) (CheckedPaths, error) {
 	c, err := parse(name, data, func(string) (string, bool) { return unknownValue, true }, true)
 	if err != nil {
-		return "", err
+		return CheckedPaths{}, err
 	}
-	return c.PolicyDir(), nil
+	return CheckedPaths{Policy: c.PolicyDir(), Requests: c.PullRequests.Requests}, nil
 }
 
 // unknownValue stands for every ${NAME} in CheckFile. It decodes as any key
