@@ -31,8 +31,11 @@ func newEvalCommand(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval --policy DIR --input FILE|-",
 		Short: "Decide one input document and print the decision as JSON",
-		Long: `Decide one input document (DESIGN.md's input shape) against a policy tree and
-print the decision as JSON. Exit 0 allowed, 1 denied (every reason is in
+		Long: `Decide one input document against a policy tree and print the decision as
+JSON ("decision_id", "allowed", "deny", "grant"; on an error "error" and no
+"grant"). The input's fields are the JSON tags of engine.Input in
+engine/input.go (its "request": engine/request.go); examples/inputs/*.json
+are complete examples. Exit 0 allowed, 1 denied (every reason is in
 "deny"), 2 error — an error is also a denial, with the error as its reason.
 --explain writes, to standard error, which of the policy's rules matched and
 where each other rule failed.`,
