@@ -73,6 +73,10 @@ type Lease struct {
 	ExpiresAt  time.Time  `json:"expires_at"`
 	RevokedAt  time.Time  `json:"revoked_at,omitzero"`
 	RevokedBy  string     `json:"revoked_by,omitempty"`
+	// ClaimedAt is when the claim was made, on the lease Claim returns:
+	// it names that claim, so that Release undoes it and no later one.
+	// Get and List leave it zero.
+	ClaimedAt time.Time `json:"claimed_at,omitzero"`
 }
 
 // Filter selects leases in List. Zero fields match everything; set fields
@@ -96,7 +100,8 @@ var (
 	// ErrExists: Put of an id already recorded.
 	ErrExists = errors.New("lease already exists")
 	// ErrClaimed: another revoker holds the lease, or it is already
-	// revoked; the caller must not revoke it.
+	// revoked; the caller must not revoke it (or, from Release, undo the
+	// claim: another revoker has taken it over).
 	ErrClaimed = errors.New("lease is already claimed for revocation or revoked")
 	// ErrReplayed: the token was already exchanged.
 	ErrReplayed = errors.New("token was already used")
@@ -116,17 +121,27 @@ type Store interface {
 	Get(ctx context.Context, id string) (Lease, error)
 	// List returns the leases that match f, oldest first.
 	List(ctx context.Context, f Filter) ([]Lease, error)
-	// Claim moves a Pending or Active lease to Revoking and returns it, so
-	// that of two concurrent revokers exactly one proceeds; the other gets
-	// ErrClaimed. A Revoking lease whose claim is older than staleAfter may
-	// be claimed again (its revoker died).
+	// Claim moves a Pending or Active lease to Revoking and returns it,
+	// its ClaimedAt naming this claim, so that of two concurrent revokers
+	// exactly one proceeds; the other gets ErrClaimed. A Revoking lease
+	// whose claim is older than staleAfter may be claimed again (its
+	// revoker died, or hangs): the new claim replaces the old one.
 	Claim(ctx context.Context, id string, staleAfter time.Duration) (Lease, error)
-	// MarkRevoked moves a Revoking lease to Revoked, recording who and when.
-	// Marking an already revoked lease succeeds (idempotent).
+	// MarkRevoked moves a Revoking lease to Revoked, recording who and when,
+	// whoever's claim it is under (a revoker whose claim was taken over
+	// still revoked the credential). Marking an already revoked lease
+	// succeeds (idempotent).
 	MarkRevoked(ctx context.Context, id, by string, at time.Time) error
-	// Release returns a Revoking lease to its earlier state after a failed
-	// revocation, so a later revoke or sweep retries it.
-	Release(ctx context.Context, id string) error
+	// Release returns a lease claimed by Claim to its state before the
+	// claim, after a failed revocation, so a later revoke or sweep retries
+	// it. claimed is the lease Claim returned: Release acts only while the
+	// lease is still Revoking under that claim (its ID and ClaimedAt). If
+	// another revoker has taken the claim over since, Release changes
+	// nothing and returns ErrClaimed (that revoker finishes the lease); if
+	// the lease is no longer Revoking (revoked, released) or does not
+	// exist, it changes nothing and returns ErrNotFound. A claimed without
+	// ClaimedAt (not from Claim) is refused with an error.
+	Release(ctx context.Context, claimed Lease) error
 	// Close releases the store's resources.
 	Close() error
 }

@@ -55,7 +55,13 @@ type Revoker struct {
 // are retried by the next revoke or sweep.
 type Report struct {
 	Revoked []string
-	Skipped []string // claimed by another revoker, or already revoked
+	Skipped []string // already revoked
+	// Pending are leases another revoker claimed and is revoking right
+	// now: not revoked yet, but not failures of this run either (Err
+	// leaves them out). Callers should say so: if that revoker died, the
+	// lease stays live until a sweep takes its claim over as stale
+	// (Revoker.StaleClaim).
+	Pending []string
 	Failed  map[string]error
 	// Reasons says why the sweep revoked a lease before its expiry.
 	Reasons map[string]string
@@ -86,31 +92,58 @@ func (r *Revoker) Revoke(ctx context.Context, ids []string, by string, now time.
 }
 
 // revoke revokes the leases with these ids and returns what it did and
-// the issuers of the leases involved (revoked, or found already revoked).
+// the issuers of the leases involved (revoked, found already revoked, or
+// being revoked elsewhere).
 func (r *Revoker) revoke(ctx context.Context, ids []string, by string, now time.Time) (Report, map[string]bool) {
+	stale := r.StaleClaim
+	if stale == 0 {
+		stale = DefaultStaleClaim
+	}
 	rep := Report{Failed: map[string]error{}}
 	touched := map[string]bool{}
 	for _, id := range ids {
-		issuer, err := r.revokeOne(ctx, id, by, now)
+		var issuer string
+		l, err := r.Leases.Claim(ctx, id, stale)
 		switch {
 		case errors.Is(err, lease.ErrClaimed):
-			rep.Skipped = append(rep.Skipped, id)
 			// Already revoked, or being revoked elsewhere: its list is
 			// written again all the same, so that a retry after a publish
 			// that failed, or never ran (a crash), repairs the list.
-			if l, gerr := r.Leases.Get(ctx, id); gerr == nil {
-				issuer = l.Issuer
-			}
+			issuer = r.claimedElsewhere(ctx, id, &rep)
 		case err != nil:
 			rep.Failed[id] = err
 		default:
-			rep.Revoked = append(rep.Revoked, id)
+			if issuer, err = r.revokeClaimed(ctx, l, by, now); err != nil {
+				rep.Failed[id] = err
+			} else {
+				rep.Revoked = append(rep.Revoked, id)
+			}
 		}
 		if issuer != "" {
 			touched[issuer] = true
 		}
 	}
 	return rep, touched
+}
+
+// claimedElsewhere records in rep lease id, which Claim refused as
+// claimed: Skipped if it is revoked, Pending if another revoker holds it,
+// Failed if that revoker has since given it back (its revoke failed) or
+// its state cannot be read. It returns the lease's issuer, if read.
+func (r *Revoker) claimedElsewhere(ctx context.Context, id string, rep *Report) string {
+	l, err := r.Leases.Get(ctx, id)
+	switch {
+	case err != nil:
+		rep.Failed[id] = fmt.Errorf("another revoker holds it or revoked it, and reading which failed: %w", err)
+		return ""
+	case l.State == lease.Revoked:
+		rep.Skipped = append(rep.Skipped, id)
+	case l.State == lease.Revoking:
+		rep.Pending = append(rep.Pending, id)
+	default:
+		rep.Failed[id] = fmt.Errorf("another revoker claimed it, then gave it back (it is %s again: that revoke failed); revoke it again", l.State)
+	}
+	return l.Issuer
 }
 
 // RevokeMatching revokes every unrevoked lease that f selects (f.States is
@@ -161,27 +194,29 @@ func (r *Revoker) Sweep(ctx context.Context, now time.Time, grace time.Duration)
 	return rep, nil
 }
 
-func (r *Revoker) revokeOne(ctx context.Context, id, by string, now time.Time) (string, error) {
-	stale := r.StaleClaim
-	if stale == 0 {
-		stale = DefaultStaleClaim
-	}
-	l, err := r.Leases.Claim(ctx, id, stale)
-	if err != nil {
-		return "", err
-	}
+// revokeClaimed revokes lease l, which this revoker claimed, at its
+// issuer's backend and records it revoked. If the backend revoke fails it
+// releases the claim (unless another revoker has taken it over since), so
+// a later revoke or sweep retries. It returns the lease's issuer once the
+// backend revoked the credential (its list must be republished), even if
+// recording that failed.
+func (r *Revoker) revokeClaimed(ctx context.Context, l lease.Lease, by string, now time.Time) (string, error) {
 	iss, ok := r.Issuers[l.Issuer]
 	if !ok {
-		_ = r.Leases.Release(ctx, id)
-		return "", fmt.Errorf("issuer %q is not configured here: revoke it where it is", l.Issuer)
+		err := fmt.Errorf("issuer %q is not configured here: revoke it where it is", l.Issuer)
+		if rerr := r.Leases.Release(ctx, l); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("giving its claim back: %w", rerr))
+		}
+		return "", err
 	}
 	if err := iss.Revoke(ctx, l); err != nil {
-		if rerr := r.Leases.Release(ctx, id); rerr != nil {
-			err = errors.Join(err, rerr)
+		err = fmt.Errorf("revoking at the %s backend: %w", l.Issuer, err)
+		if rerr := r.Leases.Release(ctx, l); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("giving its claim back: %w", rerr))
 		}
-		return "", fmt.Errorf("revoking at the %s backend: %w", l.Issuer, err)
+		return "", err
 	}
-	if err := r.Leases.MarkRevoked(ctx, id, by, now); err != nil {
+	if err := r.Leases.MarkRevoked(ctx, l.ID, by, now); err != nil {
 		return l.Issuer, fmt.Errorf("marking revoked: %w", err)
 	}
 	return l.Issuer, nil

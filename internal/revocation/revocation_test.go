@@ -162,3 +162,107 @@ func TestSweepOrphans(t *testing.T) {
 		t.Error("no reason recorded for the orphan")
 	}
 }
+
+// TestRevokeClaimedElsewhere: a lease another revoker has revoked is
+// Skipped; one another revoker is revoking right now is Pending. Neither
+// is a failure, and neither is revoked at the backend again.
+func TestRevokeClaimedElsewhere(t *testing.T) {
+	cases := []struct {
+		name        string
+		other       func(r *revocation.Revoker, st lease.Store, now time.Time) error
+		wantSkipped []string
+		wantPending []string
+	}{
+		{"revoked by another revoker", func(r *revocation.Revoker, _ lease.Store, now time.Time) error {
+			return r.Revoke(context.Background(), []string{"live"}, lease.BySweep, now).Err()
+		}, []string{"live"}, nil},
+		{"being revoked by another revoker", func(_ *revocation.Revoker, st lease.Store, _ time.Time) error {
+			_, err := st.Claim(context.Background(), "live", time.Hour)
+			return err
+		}, nil, []string{"live"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			now := time.Now()
+			r, iss, st := setup(t, now)
+			if err := c.other(r, st, now); err != nil {
+				t.Fatalf("the other revoker: %v", err)
+			}
+			calls := len(iss.revoked)
+			rep := r.Revoke(context.Background(), []string{"live"}, lease.ByPostStep, now)
+			if rep.Err() != nil || len(rep.Revoked) != 0 || !slices.Equal(rep.Skipped, c.wantSkipped) || !slices.Equal(rep.Pending, c.wantPending) {
+				t.Errorf("Revoke = %+v, want skipped %v, pending %v, no error", rep, c.wantSkipped, c.wantPending)
+			}
+			if len(iss.revoked) != calls {
+				t.Errorf("the backend revoked %d more times, want none", len(iss.revoked)-calls)
+			}
+		})
+	}
+}
+
+// gatedIssuer's Revoke hands each call's result channel to the test on
+// calls and returns what the test sends on it.
+type gatedIssuer struct{ calls chan chan error }
+
+func (*gatedIssuer) Issue(context.Context, issuers.Request) (issuers.Credential, error) {
+	return issuers.Credential{}, errors.New("not used")
+}
+
+func (g *gatedIssuer) Revoke(context.Context, lease.Lease) error {
+	result := make(chan error)
+	g.calls <- result
+	return <-result
+}
+
+// TestStaleRevokerFails: revoker A's backend revoke hangs, a sweep takes
+// its claim over as stale and revokes; when A's revoke fails at last, A
+// must not give back the claim that is no longer its: the lease ends
+// revoked by the sweep, whichever finishes first.
+func TestStaleRevokerFails(t *testing.T) {
+	for _, aFailsFirst := range []bool{true, false} {
+		name := "A fails after the sweep revoked"
+		if aFailsFirst {
+			name = "A fails while the sweep revokes"
+		}
+		t.Run(name, func(t *testing.T) {
+			now := time.Now()
+			_, _, st := setup(t, now)
+			ctx := context.Background()
+			iss := &gatedIssuer{calls: make(chan chan error)}
+			a := &revocation.Revoker{Leases: st, Issuers: map[string]issuers.Issuer{"ssh": iss}}
+			sweep := &revocation.Revoker{Leases: st, Issuers: map[string]issuers.Issuer{"ssh": iss}, StaleClaim: time.Nanosecond}
+
+			repA, repSweep := make(chan revocation.Report, 1), make(chan revocation.Report, 1)
+			go func() { repA <- a.Revoke(ctx, []string{"live"}, lease.ByPostStep, now) }()
+			callA := <-iss.calls
+			time.Sleep(time.Millisecond) // A's claim grows stale
+			go func() { repSweep <- sweep.Revoke(ctx, []string{"live"}, lease.BySweep, now) }()
+			callSweep := <-iss.calls
+
+			var ra, rs revocation.Report
+			if aFailsFirst {
+				callA <- errors.New("backend timed out")
+				ra = <-repA
+				if l, err := st.Get(ctx, "live"); err != nil || l.State != lease.Revoking {
+					t.Errorf("after A's failure while the sweep revokes, the lease is %+v, %v; want still revoking", l, err)
+				}
+				callSweep <- nil
+				rs = <-repSweep
+			} else {
+				callSweep <- nil
+				rs = <-repSweep
+				callA <- errors.New("backend timed out")
+				ra = <-repA
+			}
+			if ra.Failed["live"] == nil {
+				t.Errorf("A's report = %+v, want lease live failed", ra)
+			}
+			if rs.Err() != nil || !slices.Equal(rs.Revoked, []string{"live"}) {
+				t.Errorf("the sweep's report = %+v, %v; want live revoked", rs, rs.Err())
+			}
+			if l, err := st.Get(ctx, "live"); err != nil || l.State != lease.Revoked || l.RevokedBy != lease.BySweep {
+				t.Errorf("the lease is %+v, %v; want revoked by the sweep", l, err)
+			}
+		})
+	}
+}

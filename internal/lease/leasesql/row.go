@@ -73,6 +73,22 @@ func ScanLease(row Scanner) (lease.Lease, error) {
 	return r.Lease(), nil
 }
 
+// ScanClaimed reads one row of Columns followed by claimed_at (Unix
+// nanoseconds), as a claim's RETURNING gives it: the lease with ClaimedAt
+// set, in UTC. Its error wraps Scan's, as ScanLease's does.
+func ScanClaimed(row Scanner) (lease.Lease, error) {
+	var (
+		r         Row
+		claimedAt int64
+	)
+	if err := row.Scan(append(r.Dest(), &claimedAt)...); err != nil {
+		return lease.Lease{}, fmt.Errorf("read a claimed lease row: %w", err)
+	}
+	l := r.Lease()
+	l.ClaimedAt = time.Unix(0, claimedAt).UTC()
+	return l, nil
+}
+
 // ScanLeases reads every row of rows, in order; the caller closes rows.
 func ScanLeases(rows Rows) ([]lease.Lease, error) {
 	var out []lease.Lease

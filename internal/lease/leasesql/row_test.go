@@ -91,3 +91,44 @@ func TestScanLeases(t *testing.T) {
 		})
 	}
 }
+
+func TestScanClaimed(t *testing.T) {
+	const claimedAt = int64(1_800_000_060_123456789)
+	want := lease.Lease{
+		ID: "a", Issuer: "ssh", Role: "deploy", Subject: "alice",
+		Job:        lease.Job{Issuer: "iss", Provider: "github", Repository: "acme/app", RunID: "9", Attempt: "2", JobID: "77"},
+		PR:         12,
+		Credential: lease.Credential{Serial: 5, KeyID: "jit/a", SessionName: "jit-a", AssumedRoleID: "AROA:jit-a", RoleName: "jit_a"},
+		DecisionID: "decision-a",
+		State:      lease.Revoked,
+		IssuedAt:   time.Unix(0, 1_800_000_000_123456789).UTC(),
+		ExpiresAt:  time.Unix(0, 1_800_000_900_123456789).UTC(),
+		RevokedBy:  "sweep",
+		ClaimedAt:  time.Unix(0, claimedAt).UTC(),
+	}
+	failed := errors.New("connection lost")
+	cases := []struct {
+		name    string
+		rows    *fakeRows
+		want    lease.Lease
+		wantErr error
+	}{
+		{"claimed", &fakeRows{rows: [][]any{append(rowValues(5, nil), claimedAt)}}, want, nil},
+		{"scan fails", &fakeRows{rows: [][]any{append(rowValues(5, nil), claimedAt)}, scanErr: failed}, lease.Lease{}, failed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.rows.Next()
+			got, err := ScanClaimed(c.rows)
+			if !errors.Is(err, c.wantErr) {
+				t.Fatalf("ScanClaimed: error %v, want %v", err, c.wantErr)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("ScanClaimed = %+v, want %+v", got, c.want)
+			}
+			if err == nil && got.ClaimedAt.Location() != time.UTC {
+				t.Errorf("ClaimedAt in %v, want UTC", got.ClaimedAt.Location())
+			}
+		})
+	}
+}

@@ -25,7 +25,7 @@ func ReopenKeepsData(t *testing.T, open func(t *testing.T) GuardedStore) {
 	if err := s.Activate(ctx, "a", lease.Credential{Serial: 43, KeyID: "jit/a"}); err != nil {
 		t.Fatalf("Activate: %v", err)
 	}
-	claim(t, s, "a")
+	claimed := claim(t, s, "a")
 	if err := s.UseToken(ctx, "jti-1", time.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("UseToken: %v", err)
 	}
@@ -46,7 +46,7 @@ func ReopenKeepsData(t *testing.T, open func(t *testing.T) GuardedStore) {
 	if _, err := s.Claim(ctx, "a", time.Hour); !errors.Is(err, lease.ErrClaimed) {
 		t.Errorf("Claim after reopen: got %v, want ErrClaimed", err)
 	}
-	if err := s.Release(ctx, "a"); err != nil {
+	if err := s.Release(ctx, claimed); err != nil {
 		t.Fatalf("Release after reopen: %v", err)
 	}
 	wantState(t, s, "a", lease.Active)

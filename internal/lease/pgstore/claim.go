@@ -13,7 +13,8 @@ import (
 )
 
 // Claim moves a Pending or Active lease to Revoking and returns it,
-// recording when (on the database's clock) and from which state, in one
+// recording when (on the database's clock: the returned ClaimedAt, to the
+// microsecond) and from which state, in one
 // UPDATE: of concurrent Claims the row lock lets one through and the
 // others, re-checking the updated row, match nothing. A Revoking lease
 // whose claim is older than staleAfter is claimed again (its revoker died);
@@ -21,13 +22,13 @@ import (
 // takes over a claim. ErrClaimed if the lease is Revoked or claimed more
 // recently; ErrNotFound if there is no such lease.
 func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) (lease.Lease, error) {
-	l, err := leasesql.ScanLease(s.pool.QueryRow(ctx, `UPDATE jit_leases SET
+	l, err := leasesql.ScanClaimed(s.pool.QueryRow(ctx, `UPDATE jit_leases SET
 			prev_state = CASE state WHEN 'revoking' THEN prev_state ELSE state END,
 			state = 'revoking',
 			claimed_at = `+nowNS+`
 		WHERE id = $1 AND (state IN ('pending', 'active')
 			OR ($2::bigint > 0 AND state = 'revoking' AND claimed_at < `+nowNS+` - $2::bigint))
-		RETURNING `+leasesql.Columns, id, int64(staleAfter)))
+		RETURNING `+leasesql.Columns+`, claimed_at`, id, int64(staleAfter)))
 	if err == nil {
 		return l, nil
 	}
@@ -51,20 +52,30 @@ func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) 
 	return lease.Lease{}, fmt.Errorf("claim lease %q: it is %s: %w", id, state, lease.ErrClaimed)
 }
 
-// Release returns a Revoking lease to the state it had before it was
-// claimed, after a failed revocation. ErrNotFound unless the lease exists
-// and is Revoking.
-func (s *Store) Release(ctx context.Context, id string) error {
+// Release returns a lease claimed by Claim to the state it had before the
+// claim, after a failed revocation, if it is still Revoking under that
+// claim (claimed's ID and ClaimedAt). ErrClaimed if another revoker has
+// taken the claim over; ErrNotFound unless the lease exists and is
+// Revoking. Either error changes nothing.
+func (s *Store) Release(ctx context.Context, claimed lease.Lease) error {
+	id := claimed.ID
+	if claimed.ClaimedAt.IsZero() || !lease.InNanoRange(claimed.ClaimedAt) {
+		return fmt.Errorf("release lease %q: no claim time; pass the lease Claim returned", id)
+	}
 	n, err := s.exec(ctx, `UPDATE jit_leases
 		SET state = prev_state, prev_state = NULL, claimed_at = NULL
-		WHERE id = $1 AND state = 'revoking'`, id)
+		WHERE id = $1 AND state = 'revoking' AND claimed_at = $2`, id, claimed.ClaimedAt.UnixNano())
 	switch {
 	case err != nil:
 		return fmt.Errorf("release lease %q in %s: %w", id, s.where, err)
-	case n == 0:
-		return s.notIn(ctx, "release", id, lease.Revoking)
+	case n > 0:
+		return nil
 	}
-	return nil
+	if state, err := s.stateOf(ctx, id); err == nil && state == lease.Revoking {
+		return fmt.Errorf("release lease %q: another revoker took over the claim of %s and revokes it; nothing changed: %w",
+			id, claimed.ClaimedAt.Format(time.RFC3339Nano), lease.ErrClaimed)
+	}
+	return s.notIn(ctx, "release", id, lease.Revoking)
 }
 
 // MarkRevoked moves a Revoking lease to Revoked, recording by and at (stored

@@ -13,7 +13,8 @@ import (
 )
 
 // Claim moves a Pending or Active lease to Revoking and returns it,
-// recording when and from which state. A Revoking lease whose claim is older
+// recording when (the returned ClaimedAt, to the nanosecond) and from which
+// state. A Revoking lease whose claim is older
 // than staleAfter is claimed again (its revoker died); it keeps the state it
 // had before the first claim. staleAfter <= 0 never takes over a claim.
 // ErrClaimed if the lease is Revoked or claimed more recently; ErrNotFound if
@@ -26,13 +27,13 @@ func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) 
 		if staleAfter > 0 {
 			staleBefore = now - int64(staleAfter)
 		}
-		l, err := leasesql.ScanLease(tx.QueryRowContext(ctx, `UPDATE leases SET
+		l, err := leasesql.ScanClaimed(tx.QueryRowContext(ctx, `UPDATE leases SET
 				prev_state = CASE state WHEN 'revoking' THEN prev_state ELSE state END,
 				state = 'revoking',
 				claimed_at = ?
 			WHERE id = ? AND (state IN ('pending', 'active')
 				OR (state = 'revoking' AND claimed_at < ?))
-			RETURNING `+leasesql.Columns, now, id, staleBefore))
+			RETURNING `+leasesql.Columns+`, claimed_at`, now, id, staleBefore))
 		if err == nil {
 			claimed = l
 			return nil
@@ -62,23 +63,33 @@ func (s *Store) Claim(ctx context.Context, id string, staleAfter time.Duration) 
 	return claimed, nil
 }
 
-// Release returns a Revoking lease to the state it had before it was
-// claimed, after a failed revocation. ErrNotFound unless the lease exists
-// and is Revoking.
-func (s *Store) Release(ctx context.Context, id string) error {
+// Release returns a lease claimed by Claim to the state it had before the
+// claim, after a failed revocation, if it is still Revoking under that
+// claim (claimed's ID and ClaimedAt). ErrClaimed if another revoker has
+// taken the claim over; ErrNotFound unless the lease exists and is
+// Revoking. Either error changes nothing.
+func (s *Store) Release(ctx context.Context, claimed lease.Lease) error {
+	id := claimed.ID
+	if claimed.ClaimedAt.IsZero() || !lease.InNanoRange(claimed.ClaimedAt) {
+		return fmt.Errorf("release lease %q: no claim time; pass the lease Claim returned", id)
+	}
 	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE leases
 			SET state = prev_state, prev_state = NULL, claimed_at = NULL
-			WHERE id = ? AND state = 'revoking'`, id)
+			WHERE id = ? AND state = 'revoking' AND claimed_at = ?`, id, claimed.ClaimedAt.UnixNano())
 		if err != nil {
 			return fmt.Errorf("release lease %q in %s: %w", id, s.path, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("release lease %q in %s: %w", id, s.path, err)
-		} else if n == 0 {
-			return s.notIn(ctx, tx, "release", id, lease.Revoking)
+		} else if n > 0 {
+			return nil
 		}
-		return nil
+		if state, err := stateOf(ctx, tx, id); err == nil && state == lease.Revoking {
+			return fmt.Errorf("release lease %q: another revoker took over the claim of %s and revokes it; nothing changed: %w",
+				id, claimed.ClaimedAt.Format(time.RFC3339Nano), lease.ErrClaimed)
+		}
+		return s.notIn(ctx, tx, "release", id, lease.Revoking)
 	})
 }
 
