@@ -163,15 +163,22 @@ func (p PostParams) revokeBroker(ctx context.Context, ids []string, broker strin
 		switch {
 		case slices.Contains(res.Revoked, id):
 			r.result = "revoked"
+		case slices.Contains(res.Pending, id): // before Skipped, which lists it too
+			r.result = beingRevoked
 		case slices.Contains(res.Skipped, id):
 			r.result = "already revoked"
 		default:
 			r.result = "not revoked: the broker did not report it revoked"
 		}
-		if strings.HasPrefix(r.result, "not revoked") {
+		switch {
+		case strings.HasPrefix(r.result, "not revoked"):
 			failed = true
 			ghcmd.Error(p.Stdout, "lease "+id+" "+r.result)
-		} else {
+		case r.result == beingRevoked:
+			// Not this step's failure (the step kept its exit code), but
+			// the credential may still be live: say so where it is seen.
+			ghcmd.Warning(p.Stdout, fmt.Sprintf("lease %s: %s (broker %s)", id, r.result, c.URL()))
+		default:
 			fmt.Fprintf(p.Stdout, "jit-policy: lease %s: %s (broker %s)\n", id, r.result, c.URL())
 		}
 		rows = append(rows, r)

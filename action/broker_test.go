@@ -40,10 +40,12 @@ type fakeBroker struct {
 	requests []fakeRequest
 	n        int
 	// deny, when set, is the 403 answer to issue; revokeStatus, when not
-	// 0 or 200, the status of revoke; skip answers revoke with skipped.
+	// 0 or 200, the status of revoke; skip answers revoke with skipped;
+	// pending with pending (and skipped, as brokers do).
 	deny         *brokerapi.Error
 	revokeStatus int
 	skip         bool
+	pending      bool
 }
 
 type fakeRequest struct {
@@ -122,6 +124,10 @@ func (b *fakeBroker) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if b.skip {
 			_ = json.NewEncoder(w).Encode(brokerapi.RevokeResponse{Revoked: []string{}, Skipped: req.LeaseIDs})
+			return
+		}
+		if b.pending {
+			_ = json.NewEncoder(w).Encode(brokerapi.RevokeResponse{Revoked: []string{}, Skipped: req.LeaseIDs, Pending: req.LeaseIDs})
 			return
 		}
 		_ = json.NewEncoder(w).Encode(brokerapi.RevokeResponse{Revoked: req.LeaseIDs})
@@ -366,6 +372,13 @@ func TestBrokerActionRunAndPost(t *testing.T) {
 	b.skip = true
 	if code := j.post(nil); code != ExitPostOK || !strings.Contains(j.stdout.String(), "lease "+id+": already revoked") {
 		t.Fatalf("second post: exit %d\n%s", code, j.stdout.String())
+	}
+
+	// Again: another process is revoking it. Not the step's failure, but
+	// a warning, since the credential may still be live.
+	b.skip, b.pending = false, true
+	if code := j.post(nil); code != ExitPostOK || !strings.Contains(j.stdout.String(), "::warning::lease "+id+": being revoked by another process (the sweep finishes it if that one died)") {
+		t.Fatalf("third post: exit %d\n%s", code, j.stdout.String())
 	}
 }
 

@@ -181,6 +181,8 @@ func (p PostParams) report(ctx context.Context, rt *app.App, ids []string, rep r
 			r.result = "not revoked: " + rep.Failed[id].Error()
 		case slices.Contains(rep.Revoked, id):
 			r.result = "revoked"
+		case slices.Contains(rep.Pending, id):
+			r.result = "not revoked: " + beingRevoked
 		case getErr == nil && l.State == lease.Revoked:
 			r.result = "already revoked (" + l.RevokedBy + ")"
 		case getErr != nil:
@@ -204,6 +206,9 @@ func (p PostParams) report(ctx context.Context, rt *app.App, ids []string, rep r
 	}
 	return rows, failed
 }
+
+// beingRevoked explains a lease another process is revoking.
+const beingRevoked = "being revoked by another process (the sweep finishes it if that one died)"
 
 // stopAgent stops the ssh-agent named in the state, if any.
 func (p PostParams) stopAgent() error {

@@ -31,6 +31,9 @@ type fakeBrokerCLI struct {
 	issueStatus int
 	issueErr    brokerapi.Error
 	revokeSkip  bool
+	// revokePending answers revoke with the ids pending (and, as brokers
+	// do, skipped).
+	revokePending bool
 }
 
 func newFakeBrokerCLI(t *testing.T) *fakeBrokerCLI {
@@ -71,6 +74,10 @@ func (f *fakeBrokerCLI) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(body, &req)
 		if f.revokeSkip {
 			_ = json.NewEncoder(w).Encode(brokerapi.RevokeResponse{Skipped: req.LeaseIDs})
+			return
+		}
+		if f.revokePending {
+			_ = json.NewEncoder(w).Encode(brokerapi.RevokeResponse{Skipped: req.LeaseIDs, Pending: req.LeaseIDs})
 			return
 		}
 		_ = json.NewEncoder(w).Encode(brokerapi.RevokeResponse{Revoked: req.LeaseIDs})
@@ -238,6 +245,7 @@ func TestBrokerRevokeCLI(t *testing.T) {
 		name     string
 		p        revokeParams
 		skip     bool
+		pending  bool
 		stop     bool
 		code     int
 		want     string
@@ -245,6 +253,7 @@ func TestBrokerRevokeCLI(t *testing.T) {
 	}{
 		{name: "revoked", p: revokeParams{leaseID: "lease-b1", tokenFile: tok}, code: exitOK, want: "revoked lease-b1\n", requests: 1},
 		{name: "already revoked", p: revokeParams{leaseID: "lease-b1", tokenFile: tok}, skip: true, code: exitOK, want: "skipped lease-b1 (already revoked)\n", requests: 1},
+		{name: "being revoked elsewhere", p: revokeParams{leaseID: "lease-b1", tokenFile: tok}, pending: true, code: exitOK, want: "pending lease-b1: being revoked by another process (the sweep finishes it if that one died)\n", requests: 1},
 		{name: "token from a variable", p: revokeParams{leaseID: "lease-b1", tokenEnv: "JIT_TOKEN"}, code: exitOK, want: "revoked lease-b1\n", requests: 1},
 		{name: "broker down", p: revokeParams{leaseID: "lease-b1", tokenFile: tok}, stop: true, code: exitLeftUnrevoked, want: "left unrevoked"},
 		{name: "job with broker", p: revokeParams{job: "org/app/1/1", tokenFile: tok}, code: exitUsage, want: "--broker revokes one --lease ID"},
@@ -254,7 +263,7 @@ func TestBrokerRevokeCLI(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeBrokerCLI(t)
-			f.revokeSkip = tc.skip
+			f.revokeSkip, f.revokePending = tc.skip, tc.pending
 			var out, errOut bytes.Buffer
 			p := tc.p
 			if p.broker == "" {

@@ -130,13 +130,17 @@ func runRevokeBroker(ctx context.Context, p revokeParams) int {
 }
 
 // brokerReport prints what the broker did with ids and returns revoke's
-// exit code: a lease neither revoked nor skipped stayed unrevoked.
+// exit code: a lease neither revoked nor skipped stayed unrevoked. A lease
+// being revoked by another process is not this run's failure: it is
+// reported, and the exit code stays 0 (a retry would find it claimed).
 func brokerReport(out, errOut io.Writer, ids []string, res brokerapi.RevokeResponse) int {
 	code := exitOK
 	for _, id := range ids {
 		switch {
 		case slices.Contains(res.Revoked, id):
 			fmt.Fprintf(out, "revoked %s\n", id)
+		case slices.Contains(res.Pending, id): // before Skipped, which lists it too
+			fmt.Fprintf(out, "pending %s: %s\n", id, beingRevoked)
 		case slices.Contains(res.Skipped, id):
 			fmt.Fprintf(out, "skipped %s (already revoked)\n", id)
 		default:
@@ -169,7 +173,12 @@ func parseJob(s string) (lease.Job, error) {
 	return j, nil
 }
 
-// report prints what a revocation run did and returns its exit code.
+// beingRevoked explains a lease another process is revoking.
+const beingRevoked = "being revoked by another process (the sweep finishes it if that one died)"
+
+// report prints what a revocation run did and returns its exit code. Leases
+// being revoked by another process are printed but are not failures: a
+// retry would find them claimed, and the sweep finishes them.
 func report(out, errOut io.Writer, rep revocation.Report) int {
 	for _, id := range rep.Revoked {
 		if why := rep.Reasons[id]; why != "" {
@@ -179,7 +188,10 @@ func report(out, errOut io.Writer, rep revocation.Report) int {
 		fmt.Fprintf(out, "revoked %s\n", id)
 	}
 	for _, id := range rep.Skipped {
-		fmt.Fprintf(out, "skipped %s (already revoked or being revoked)\n", id)
+		fmt.Fprintf(out, "skipped %s (already revoked)\n", id)
+	}
+	for _, id := range rep.Pending {
+		fmt.Fprintf(out, "pending %s: %s\n", id, beingRevoked)
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintln(out, n)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -368,6 +369,16 @@ func TestRevoke(t *testing.T) {
 	}
 	if l, _ := s.app.Leases.Get(context.Background(), theirs.LeaseID); l.State != lease.Active {
 		t.Fatalf("the other job's lease is %s", l.State)
+	}
+	// One that another process is revoking right now: pending, and also
+	// skipped for clients older than Pending.
+	_, c, _ := s.issue(t, s.env.OIDC.Mint(t, oidctest.MintOptions{}), sshRequest(t))
+	if _, err := s.app.Leases.Claim(context.Background(), c.LeaseID, time.Hour); err != nil {
+		t.Fatalf("another revoker's Claim: %v", err)
+	}
+	code, rr, bad = s.revoke(t, mine, c.LeaseID)
+	if code != http.StatusOK || len(rr.Revoked) != 0 || !slices.Equal(rr.Pending, []string{c.LeaseID}) || !slices.Equal(rr.Skipped, []string{c.LeaseID}) {
+		t.Fatalf("revoke of a lease being revoked elsewhere: %d %+v %+v", code, rr, bad)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 type metrics struct {
 	decisions   *prometheus.CounterVec   // issuer, outcome: allowed|denied|error
 	issues      *prometheus.CounterVec   // issuer, outcome (see issueOutcomes)
-	revocations *prometheus.CounterVec   // issuer, outcome: revoked|skipped|failed|forbidden
+	revocations *prometheus.CounterVec   // issuer, outcome: revoked|skipped|pending|failed|forbidden
 	reloads     *prometheus.CounterVec   // outcome: ok|error
 	duration    *prometheus.HistogramVec // route, code
 	configured  map[string]bool
@@ -32,7 +32,7 @@ func newMetrics(reg prometheus.Registerer, iss map[string]issuers.Issuer) (*metr
 			Name: "jit_issues_total", Help: "Issue requests, by issuer and outcome (issued, denied, invalid, unauthorized, replayed, rate_limited, error).",
 		}, []string{"issuer", "outcome"}),
 		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jit_revocations_total", Help: "Leases asked to be revoked through the API, by issuer and outcome (revoked, skipped, failed, forbidden).",
+			Name: "jit_revocations_total", Help: "Leases asked to be revoked through the API, by issuer and outcome (revoked, skipped, pending: being revoked by another process, failed, forbidden).",
 		}, []string{"issuer", "outcome"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jit_policy_reload_total", Help: "Policy reloads, by outcome (ok, error).",
@@ -58,7 +58,7 @@ func newMetrics(reg prometheus.Registerer, iss map[string]issuers.Issuer) (*metr
 		for _, o := range issueOutcomes {
 			m.issues.WithLabelValues(name, o)
 		}
-		for _, o := range []string{"revoked", "skipped", "failed", "forbidden"} {
+		for _, o := range []string{"revoked", "skipped", "pending", "failed", "forbidden"} {
 			m.revocations.WithLabelValues(name, o)
 		}
 	}

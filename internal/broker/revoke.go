@@ -92,6 +92,9 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request, lf *logFiel
 	for _, id := range rep.Skipped {
 		s.metrics.revocations.WithLabelValues(issuerOf[id], "skipped").Inc()
 	}
+	for _, id := range rep.Pending {
+		s.metrics.revocations.WithLabelValues(issuerOf[id], "pending").Inc()
+	}
 	var failed []string
 	for id := range rep.Failed {
 		if _, ok := issuerOf[id]; ok {
@@ -110,7 +113,9 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request, lf *logFiel
 	// A list file that failed to be rewritten is only logged: the lease is
 	// revoked in the store, and the lists this broker serves are built
 	// from the store.
-	resp := brokerapi.RevokeResponse{Revoked: rep.Revoked, Skipped: rep.Skipped}
+	// Pending leases are listed in Skipped too, as before Pending existed,
+	// so that older clients take them as they always did.
+	resp := brokerapi.RevokeResponse{Revoked: rep.Revoked, Skipped: append(slices.Clone(rep.Skipped), rep.Pending...), Pending: rep.Pending}
 	if resp.Revoked == nil {
 		resp.Revoked = []string{}
 	}

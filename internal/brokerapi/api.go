@@ -55,7 +55,11 @@ type RevokeRequest struct {
 // RevokeResponse says what happened to each lease.
 type RevokeResponse struct {
 	Revoked []string `json:"revoked"`
-	Skipped []string `json:"skipped,omitempty"` // already revoked
+	Skipped []string `json:"skipped,omitempty"` // already revoked, or in Pending
+	// Pending are leases another process is revoking right now; they are
+	// also in Skipped, for clients older than this field. If that process
+	// died, the lease stays live until a sweep takes it over.
+	Pending []string `json:"pending,omitempty"`
 }
 
 // Error is the body of every 4xx and 5xx response: a plain message for
