@@ -191,6 +191,20 @@ func (e *testEnv) lease(t *testing.T, id string) lease.Lease {
 	return l
 }
 
+// claim claims lease id for revocation, as another process (a sweep)
+// would, and leaves it claimed.
+func (e *testEnv) claim(t *testing.T, id string) {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), e.leases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Claim(context.Background(), id, 0); err != nil {
+		t.Fatalf("claim %s: %v", id, err)
+	}
+}
+
 func mustWrite(t testing.TB, path, body string) { pipelinetest.Write(t, path, body) }
 
 func mustRead(t testing.TB, path string) string {

@@ -182,7 +182,7 @@ func (p PostParams) report(ctx context.Context, rt *app.App, ids []string, rep r
 		case slices.Contains(rep.Revoked, id):
 			r.result = "revoked"
 		case slices.Contains(rep.Pending, id):
-			r.result = "not revoked: " + beingRevoked
+			r.result = beingRevoked
 		case getErr == nil && l.State == lease.Revoked:
 			r.result = "already revoked (" + l.RevokedBy + ")"
 		case getErr != nil:
@@ -190,10 +190,15 @@ func (p PostParams) report(ctx context.Context, rt *app.App, ids []string, rep r
 		default:
 			r.result = "not revoked: another revoker holds it (state " + string(l.State) + ")"
 		}
-		if strings.HasPrefix(r.result, "not revoked") {
+		switch {
+		case strings.HasPrefix(r.result, "not revoked"):
 			failed = true
 			ghcmd.Error(p.Stdout, "lease "+id+" "+r.result)
-		} else {
+		case r.result == beingRevoked:
+			// As with a broker: not this step's failure, but the credential
+			// may still be live, so say so where it is seen.
+			ghcmd.Warning(p.Stdout, "lease "+id+": "+r.result)
+		default:
 			fmt.Fprintf(p.Stdout, "jit-policy: lease %s: %s\n", id, r.result)
 		}
 		rows = append(rows, r)

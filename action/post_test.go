@@ -281,3 +281,27 @@ func TestPostReadsOnlyBlankedState(t *testing.T) {
 		})
 	}
 }
+
+// TestPostLeaseBeingRevokedElsewhere: a lease another process is revoking
+// (a sweep's fresh claim) is reported with a warning, not as this step's
+// failure, as through a broker.
+func TestPostLeaseBeingRevokedElsewhere(t *testing.T) {
+	needTool(t, "ssh-keygen")
+	e := newTestEnv(t)
+	j := e.newJob(t, "a")
+	maps.Copy(j.env, thisRun())
+	if code := j.run(); code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", code, j.stdout.String())
+	}
+	id := j.parse(j.output)["lease-id"]
+	e.claim(t, id)
+	if code := j.post(); code != ExitPostOK {
+		t.Fatalf("post: exit %d, want %d\n%s", code, ExitPostOK, j.stdout.String())
+	}
+	if out := j.stdout.String(); !strings.Contains(out, "::warning::lease "+id+": being revoked by another process") {
+		t.Errorf("post step output lacks the warning:\n%s", out)
+	}
+	if l := e.lease(t, id); l.State != lease.Revoking {
+		t.Errorf("lease: %s, want still revoking (the other process's claim)", l.State)
+	}
+}
