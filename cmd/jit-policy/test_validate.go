@@ -53,7 +53,8 @@ func validateFiles(paths []string, requests string) error {
 }
 
 // validateRequestDir decodes every *.yaml or *.yml file under dir, outside
-// hidden folders, as a request file. A missing dir holds none.
+// hidden folders and other than data.yaml (policy data, as check skips
+// it too), as a request file. A missing dir holds none.
 func validateRequestDir(dir string) error {
 	var errs []error
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -62,7 +63,7 @@ func validateRequestDir(dir string) error {
 			return err
 		case d.IsDir() && path != dir && strings.HasPrefix(d.Name(), "."):
 			return filepath.SkipDir
-		case !d.IsDir() && isYAML(d.Name()):
+		case !d.IsDir() && isYAML(d.Name()) && d.Name() != "data.yaml" && d.Name() != "data.yml":
 			if err := validateRequest(path); err != nil {
 				errs = append(errs, err)
 			}

@@ -21,6 +21,9 @@ func TestCheckFile(t *testing.T) {
 			"ci:\n  github: {api_url: '${API}', token: '${GITHUB_TOKEN}'}\n" +
 			"issuers:\n  ssh: {ca_key: '${KEY}', max_ttl: '${TTL}', roles: {a: {principals: [a]}}}\n" +
 			"  aws: {region: '${REGION}', max_ttl: 1h, roles: {r: {role_arn: 'arn:aws:iam::${ACCOUNT}:role/x'}}}\n", ""},
+		{"issuer max_ttl unset, a longer role max_ttl", head + "issuers:\n  ssh: {ca_key: file://k, max_ttl: '${TTL}', roles: {a: {principals: [a], max_ttl: 2h}}}\n", ""},
+		{"role max_ttl unset", head + "issuers:\n  ssh: {ca_key: file://k, max_ttl: 30m, roles: {a: {principals: [a], max_ttl: '${ROLE_TTL}'}}}\n", ""},
+		{"literal role max_ttl longer than the issuer's", head + "issuers:\n  ssh: {ca_key: file://k, max_ttl: 30m, roles: {a: {principals: [a], max_ttl: 2h}}}\n", "is longer than the issuer's max_ttl"},
 		{"literal remote dsn without TLS", head + "leases: postgres://u@db.internal/db\n", "jit-policy.yaml:3: leases: reaches a host"},
 		{"literal bad value", head + "audit: syslog\n", `jit-policy.yaml:3: audit: must be "stderr" or file://PATH`},
 		{"unknown key", head + "leeses: file://l.db\n", `field "leeses" not valid here`},

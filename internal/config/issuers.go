@@ -64,7 +64,7 @@ func (v *validator) ssh(path string, s *SSHIssuer) {
 		}
 		v.sshNames(rp+".extensions", "extension", r.Extensions, sshExtensions, true)
 		v.sshNames(rp+".critical_options", "critical option", r.CriticalOptions, sshCriticalOptions, false)
-		v.roleTTL(rp, r.MaxTTL, s.MaxTTL)
+		v.roleTTL(rp, path, r.MaxTTL, s.MaxTTL)
 	}
 }
 
@@ -106,7 +106,7 @@ func (v *validator) postgres(path string, p *PostgresIssuer) {
 		if r.ConnectionLimit < 0 {
 			v.Fail(rp+".connection_limit", "must be 0 (no limit) or more")
 		}
-		v.roleTTL(rp, r.MaxTTL, p.MaxTTL)
+		v.roleTTL(rp, path, r.MaxTTL, p.MaxTTL)
 	}
 }
 
@@ -142,7 +142,7 @@ func (v *validator) aws(path string, a *AWSIssuer, c *Config) {
 			}
 		}
 		v.awsTTL(rp, r.MaxTTL)
-		v.roleTTL(rp, r.MaxTTL, a.MaxTTL)
+		v.roleTTL(rp, path, r.MaxTTL, a.MaxTTL)
 	}
 }
 
@@ -209,6 +209,6 @@ func (v *validator) x509(path string, x *X509Issuer) {
 			v.Fail(rp+".common_name", "is required; it may use {{subject}}")
 		}
 		v.list(rp+".organizations", r.Organizations)
-		v.roleTTL(rp, r.MaxTTL, x.MaxTTL)
+		v.roleTTL(rp, path, r.MaxTTL, x.MaxTTL)
 	}
 }

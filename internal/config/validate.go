@@ -142,8 +142,13 @@ func (v *validator) issuerTTL(path string, d Duration) {
 	}
 }
 
-// roleTTL checks an optional role max_ttl against its issuer's.
-func (v *validator) roleTTL(path string, role, issuer Duration) {
+// roleTTL checks an optional role max_ttl (at path+".max_ttl") against
+// its issuer's (at issuerPath+".max_ttl"); not when either held ${NAME}
+// and so is unknown here (CheckFile).
+func (v *validator) roleTTL(path, issuerPath string, role, issuer Duration) {
+	if v.unknown[path+".max_ttl"] || v.unknown[issuerPath+".max_ttl"] {
+		return
+	}
 	if issuer.Duration > 0 && role.Duration > issuer.Duration {
 		v.Fail(path+".max_ttl", "%v is longer than the issuer's max_ttl %v; lower it", role.Duration, issuer.Duration)
 	}
