@@ -138,3 +138,27 @@ func TestRevokingIsListed(t *testing.T) {
 		t.Errorf("Revoked = %v, want the claimed lease live", got)
 	}
 }
+
+// TestRetryByJobRepublishes: revoking a job's leases again, all of them
+// already revoked, writes their list again (the first publish failed).
+func TestRetryByJobRepublishes(t *testing.T) {
+	now := time.Now()
+	r, f, st := fileSetup(t, now)
+	job := lease.Job{Provider: "github", Repository: "org/app", RunID: "7", Attempt: "1"}
+	l := lease.Lease{ID: "job-lease", Issuer: "ssh", Role: "deploy", Job: job, IssuedAt: now, ExpiresAt: now.Add(time.Hour), Credential: lease.Credential{Serial: 7}}
+	if err := st.Put(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	f.fail = errors.New("disk full")
+	if rep, err := r.RevokeMatching(context.Background(), lease.Filter{Job: job}, lease.ByManual, now); err != nil || rep.Err() == nil {
+		t.Fatalf("first revoke: %v, %v; want the failed publish reported", rep, err)
+	}
+	f.fail = nil
+	rep, err := r.RevokeMatching(context.Background(), lease.Filter{Job: job}, lease.ByManual, now)
+	if err != nil || rep.Err() != nil || len(rep.Revoked) != 0 {
+		t.Fatalf("retry: %+v, %v; want nothing left to revoke and no failure", rep, err)
+	}
+	if got := f.current(); !slices.Contains(got, "job-lease") {
+		t.Errorf("after the retry the list is %v, want it to hold job-lease", got)
+	}
+}

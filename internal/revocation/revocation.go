@@ -83,12 +83,18 @@ func (r Report) Err() error {
 // the issuers involved.
 func (r *Revoker) Revoke(ctx context.Context, ids []string, by string, now time.Time) Report {
 	rep, touched := r.revoke(ctx, ids, by, now)
+	r.publishTouched(ctx, touched, now, &rep)
+	return rep
+}
+
+// publishTouched republishes the lists of the issuers in touched, recording
+// a failure as rep.Failed["list:NAME"].
+func (r *Revoker) publishTouched(ctx context.Context, touched map[string]bool, now time.Time, rep *Report) {
 	for _, name := range slices.Sorted(maps.Keys(touched)) {
 		if err := r.publish(ctx, name, now); err != nil {
 			rep.Failed["list:"+name] = err
 		}
 	}
-	return rep
 }
 
 // revoke revokes the leases with these ids and returns what it did and
@@ -147,18 +153,32 @@ func (r *Revoker) claimedElsewhere(ctx context.Context, id string, rep *Report) 
 }
 
 // RevokeMatching revokes every unrevoked lease that f selects (f.States is
-// ignored), then republishes every list, so that a retry also repairs a
-// list whose publishing failed after its leases were recorded revoked.
+// ignored) and republishes the lists of their issuers. When f selects one
+// job's or one pull request's leases (f.Job or f.PR set: few), the lists of
+// the issuers of those already revoked are written again too, so that a
+// retry repairs a list whose publishing failed after its leases were
+// recorded revoked; a selection by time alone (revoke --expired) does not
+// read all of history for that.
 func (r *Revoker) RevokeMatching(ctx context.Context, f lease.Filter, by string, now time.Time) (Report, error) {
-	f.States = []lease.State{lease.Pending, lease.Active, lease.Revoking}
-	ls, err := r.Leases.List(ctx, f)
+	open := f
+	open.States = []lease.State{lease.Pending, lease.Active, lease.Revoking}
+	ls, err := r.Leases.List(ctx, open)
 	if err != nil {
 		return Report{}, fmt.Errorf("listing leases: %w", err)
 	}
-	rep, _ := r.revoke(ctx, ids(ls), by, now)
-	if err := r.PublishAll(ctx, now); err != nil {
-		rep.Failed["lists"] = err
+	rep, touched := r.revoke(ctx, ids(ls), by, now)
+	if f.Job != (lease.Job{}) || f.PR != 0 {
+		done := f
+		done.States = []lease.State{lease.Revoked}
+		revoked, err := r.Leases.List(ctx, done)
+		if err != nil {
+			return rep, fmt.Errorf("listing revoked leases: %w", err)
+		}
+		for _, l := range revoked {
+			touched[l.Issuer] = true
+		}
 	}
+	r.publishTouched(ctx, touched, now, &rep)
 	return rep, nil
 }
 
