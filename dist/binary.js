@@ -14,6 +14,10 @@
 //      GITHUB_PATH) and run in an environment of the shim's own (buildEnv),
 //      not the step's: GOFLAGS, GOPROXY, GOSUMDB, GOTOOLCHAIN, GOENV, CC and
 //      the like from GITHUB_ENV never reach the build. Linux and macOS only.
+//      This closes injection through GITHUB_ENV and GITHUB_PATH; an earlier
+//      step that runs code of its own can replace any file the runner's
+//      user may write (the tool cache included), which no action can stop:
+//      pin a release, or give the `binary` input, where that matters.
 // The main step records the binary's path and SHA-256 in its GITHUB_STATE;
 // the post step runs only that file, after checking both.
 // Plain Node (CommonJS, no dependencies, no build step); runs on Node 20+.
@@ -227,6 +231,15 @@ function appendState(env, name, value) {
   fs.appendFileSync(env.GITHUB_STATE, `${name}=${value}\n`);
 }
 
+// clearBinaryRecord saves an empty binary record, which recordBinary
+// overrides: the runner gives the post step the job's environment first and
+// the saved state last, so a record this step never wrote could otherwise
+// come from a later step's GITHUB_ENV.
+function clearBinaryRecord(env) {
+  appendState(env, 'binary-path', '');
+  appendState(env, 'binary-sha256', '');
+}
+
 // recordBinary saves the binary's path and SHA-256 for the post step.
 function recordBinary(env, file) {
   appendState(env, 'binary-path', file);
@@ -277,6 +290,6 @@ function errorCommand(msg) {
 }
 
 module.exports = {
-  PINNED, platform, newestPinned, resolveBinary, recordBinary, trustedBinary, run, errorCommand,
+  PINNED, platform, newestPinned, resolveBinary, clearBinaryRecord, recordBinary, trustedBinary, run, errorCommand,
   goCandidates, buildEnv,
 };

@@ -5,6 +5,9 @@ const b = require('./binary.js');
 
 async function main() {
   const env = process.env;
+  // Blank first, so that if obtaining the binary fails, no binary record
+  // can come from a later step's GITHUB_ENV (STATE_binary-*).
+  b.clearBinaryRecord(env);
   const file = await b.resolveBinary(env);
   b.recordBinary(env, file);
   return b.run(file, ['action', 'run'], env);

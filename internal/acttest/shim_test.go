@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -61,7 +62,8 @@ func (s *shim) run(t *testing.T, script string, env ...string) (int, string) {
 	return code, string(out)
 }
 
-// stateEnv turns the main step's GITHUB_STATE lines into STATE_ variables.
+// stateEnv turns the main step's GITHUB_STATE lines into STATE_ variables
+// as the runner does: a later line for a name replaces an earlier one.
 func (s *shim) stateEnv(t *testing.T) []string {
 	t.Helper()
 	data, err := os.ReadFile(s.state)
@@ -69,10 +71,18 @@ func (s *shim) stateEnv(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	var env []string
+	at := map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		if line != "" {
-			env = append(env, "STATE_"+line)
+		name, _, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
 		}
+		if i, seen := at[name]; seen {
+			env[i] = "STATE_" + line
+			continue
+		}
+		at[name] = len(env)
+		env = append(env, "STATE_"+line)
 	}
 	return env
 }
@@ -134,6 +144,11 @@ func TestShimNoBinary(t *testing.T) {
 	code, out := s.run(t, "main.js", "INPUT_VERSION=v9.9.9")
 	if code != 1 || !strings.Contains(out, "::error::") || !strings.Contains(out, "no checksums are pinned") {
 		t.Errorf("unpinned version: exit %d, output %q", code, out)
+	}
+	// The failed main step saved a blank binary record, which overrides a
+	// STATE_binary-* a later step could put in GITHUB_ENV.
+	if state := s.stateEnv(t); !slices.Equal(state, []string{"STATE_binary-path=", "STATE_binary-sha256="}) {
+		t.Errorf("failed main step's state: %q, want a blank binary record", state)
 	}
 	pinned := exec.Command(s.node, "-e", "process.exit(Object.keys(require(process.argv[1]).PINNED).length ? 1 : 0)", filepath.Join(s.dist, "binary.js"))
 	if err := pinned.Run(); err != nil {
