@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) lease.Store) {
 	t.Run("Release", s.testRelease)
 	t.Run("MarkRevoked", s.testMarkRevoked)
 	t.Run("ReplayGuard", s.testReplayGuard)
+	t.Run("SpendAndPut", s.testSpendAndPut)
 	t.Run("ConcurrentWrites", s.testConcurrentWrites)
 }
 
