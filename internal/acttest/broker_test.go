@@ -33,23 +33,6 @@ import (
 	"github.com/jit-policy/jit-policy/internal/testproc"
 )
 
-// brokerPolicy allows ssh/deploy, principal nobody, to repository
-// 123456789 on main (the oidctest defaults).
-const brokerPolicy = `package jit
-
-import data.jit.lib
-
-allow if {
-	input.kind == "pipeline"
-	input.request.issuer == "ssh"
-	input.request.role == "deploy"
-	lib.repository_is("123456789")
-	input.token.ref == "refs/heads/main"
-}
-
-grant := {"max_ttl_seconds": 600, "principals": ["nobody"]}
-`
-
 // TestBrokerEndToEnd is `jit-policy serve` end to end: the broker runs as
 // a child process with the CA key, policy and lease store in a folder of
 // its own; a real sshd trusts the CA and reads the KRL, both fetched from
@@ -62,7 +45,7 @@ func TestBrokerEndToEnd(t *testing.T) {
 	sshdtest.Require(t)
 	sshdtest.RequireUser(t, "nobody")
 	e := newActRepo(t, "ssh")
-	pe := pipelinetest.New(t, pipelinetest.Options{Policy: brokerPolicy})
+	pe := pipelinetest.New(t, pipelinetest.Options{Policy: pipelinetest.DeployPolicy})
 	b := startBroker(t, e.bin, pe.Config)
 
 	// The host: it trusts the CA the broker publishes and reads revocations
